@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class DeliberationConfig(AppConfig):
+    name = "deliberation"
+    verbose_name = _("议事与表决")

@@ -1,0 +1,199 @@
+"""Votes of every kind and the human workflow around a project."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from viewflow.workflow.models import Process
+
+from projects.models import Project
+from projects.models.lifecycle import MAX_AMOUNT
+
+
+class CoSign(models.Model):
+    """附议: one per registered resident per proposal."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="cosigns")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("附议")
+        verbose_name_plural = _("附议")
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user"], name="cosign_once_per_person"),
+        ]
+
+
+class Objection(models.Model):
+    """An objection filed by a resident during 公示; the committee upholds or dismisses it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待处理")
+        UPHELD = "upheld", _("成立")
+        DISMISSED = "dismissed", _("不成立")
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="objections")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    body = models.TextField(_("异议内容"), max_length=2000)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    resolution = models.TextField(_("处理意见"), max_length=2000, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("公示异议")
+        verbose_name_plural = _("公示异议")
+        ordering = ["created_at", "pk"]
+
+
+class Decision(models.Model):
+    """A committee roll-call on one motion (approve with an amount, decline, or defer).
+
+    Quorum: the community's share of committee members present (not recused); carried by a
+    simple majority of those present. The result is computed, never typed in."""
+
+    class Motion(models.TextChoices):
+        APPROVE = "approve", _("批准")
+        DECLINE = "decline", _("不予批准")
+        DEFER = "defer", _("暂缓，退回议事会")
+
+    class Result(models.TextChoices):
+        OPEN = "open", _("表决中")
+        CARRIED = "carried", _("通过")
+        FAILED = "failed", _("未通过")
+        NO_QUORUM = "no_quorum", _("未达法定人数")
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="decisions")
+    motion = models.CharField(_("动议"), max_length=20, choices=Motion.choices)
+    amount = models.DecimalField(
+        _("金额"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(MAX_AMOUNT)],
+    )
+    reason = models.TextField(_("理由"), max_length=2000, blank=True)
+    minutes = models.TextField(_("会议纪要"), max_length=10000, blank=True)
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    result = models.CharField(max_length=20, choices=Result.choices, default=Result.OPEN)
+    members_total = models.PositiveIntegerField(default=0)
+    present = models.PositiveIntegerField(default=0)
+    yes = models.PositiveIntegerField(default=0)
+    no = models.PositiveIntegerField(default=0)
+    abstain = models.PositiveIntegerField(default=0)
+    recused = models.PositiveIntegerField(default=0)
+    opened_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("党委决策")
+        verbose_name_plural = _("党委决策")
+        ordering = ["-opened_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project"], condition=models.Q(result="open"), name="decision_one_open"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(motion="approve") | models.Q(amount__gt=0),
+                name="decision_approve_has_amount",
+            ),
+        ]
+
+
+class DecisionVote(models.Model):
+    class Choice(models.TextChoices):
+        YES = "yes", _("赞成")
+        NO = "no", _("反对")
+        ABSTAIN = "abstain", _("弃权")
+        RECUSE = "recuse", _("回避")
+
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="votes")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    choice = models.CharField(_("表决"), max_length=10, choices=Choice.choices)
+    conflict = models.CharField(_("利益冲突说明"), max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("表决记录")
+        verbose_name_plural = _("表决记录")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["decision", "member"], name="decision_vote_once"),
+        ]
+
+
+class EvaluationRound(models.Model):
+    """One round of 群众评议 on a delivered project. Tallies are public; choices are secret."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="evaluation_rounds")
+    number = models.PositiveIntegerField()
+    opens_at = models.DateTimeField()
+    closes_at = models.DateTimeField()
+    eligible = models.PositiveIntegerField(_("有投票资格人数"), default=0)
+    per_household = models.BooleanField(default=False)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    passed = models.BooleanField(null=True)
+
+    class Meta:
+        verbose_name = _("评议轮次")
+        verbose_name_plural = _("评议轮次")
+        ordering = ["project", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "number"], name="evaluation_round_unique"),
+        ]
+
+
+class EvaluationParticipation(models.Model):
+    """Who voted in a round (never what). ``voter_key`` is the person or, in household mode,
+    the household: the unique constraint makes it one ballot per key per round."""
+
+    round = models.ForeignKey(EvaluationRound, on_delete=models.CASCADE, related_name="participations")
+    voter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    voter_key = models.CharField(max_length=120)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["round", "voter_key"], name="evaluation_one_ballot"),
+        ]
+
+
+class EvaluationBallot(models.Model):
+    """What was chosen (never who). Random keys and no timestamp, so rows cannot be matched to
+    participations by order or time."""
+
+    class Choice(models.TextChoices):
+        SATISFIED = "satisfied", _("满意")
+        BASICALLY_SATISFIED = "basically_satisfied", _("基本满意")
+        DISSATISFIED = "dissatisfied", _("不满意")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    round = models.ForeignKey(EvaluationRound, on_delete=models.CASCADE, related_name="ballots")
+    choice = models.CharField(max_length=20, choices=Choice.choices)
+    comment = models.CharField(_("意见"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class ProjectProcess(Process):
+    """The viewflow process that carries one project's human steps."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="processes")
+
+    class Meta:
+        verbose_name = _("项目流程")
+        verbose_name_plural = _("项目流程")
