@@ -1,0 +1,36 @@
+"""Page views: turn domain errors into a message on the page with the right status code."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from projects.errors import YishiError
+
+
+def handle_domain_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """On a domain error: re-show the page the form came from with the message, status kept.
+
+    Views that want to re-render their own form catch ``YishiError`` themselves."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except YishiError as exc:
+            if request.headers.get("HX-Request"):
+                return render(request, "partials/error.html", {"error": exc}, status=exc.status)
+            messages.error(request, exc.message)
+            back = request.META.get("HTTP_REFERER") or "/"
+            response = redirect(back)
+            if request.method == "POST":
+                # keep the status visible to API-like clients and tests
+                return render(request, "error.html", {"error": exc, "back": back}, status=exc.status)
+            return response
+
+    return wrapper
