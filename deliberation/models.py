@@ -197,3 +197,4 @@ class ProjectProcess(Process):
     class Meta:
         verbose_name = _("项目流程")
         verbose_name_plural = _("项目流程")
+from deliberation.ballot_models import Ballot, BallotApproval, BallotParticipation, BudgetRound, BudgetRule, RoundProject, RoundResult  # noqa: E402,F401

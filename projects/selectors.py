@@ -48,8 +48,9 @@ def projects_visible_to(*, user: Any) -> QuerySet[Project]:
     if user is not None and user.is_authenticated:
         q |= Q(proposer_id=user.pk)
         staff = Membership.objects.filter(user_id=user.pk).exclude(role=Role.RESIDENT)
-        q |= Q(community__in=staff.filter(community__isnull=False).values("community"))
-        q |= Q(community__street__in=staff.filter(role=Role.SUPERVISOR).values("street"))
+        staff_q = Q(community__in=staff.filter(community__isnull=False).values("community"))
+        staff_q |= Q(community__street__in=staff.filter(role=Role.SUPERVISOR).values("street"))
+        q |= staff_q & ~Q(state=State.DRAFT)  # a draft is its proposer's alone
     return Project.objects.filter(q).select_related("community", "proposer").distinct()
 
 

@@ -146,7 +146,7 @@ def no_pending_objection(p: Project) -> bool:
     return not p.has_pending_objection
 
 
-def has_pending_objection(p: Project) -> bool:
+def objection_pending(p: Project) -> bool:
     return p.has_pending_objection
 
 
@@ -168,7 +168,7 @@ CONDITION_MESSAGES: dict[Any, Any] = {
     assessment_complete: _("需要先填写成本估算、实施方案和工期"),
     publicity_over: _("公示期尚未结束"),
     no_pending_objection: _("有待处理的异议"),
-    has_pending_objection: _("没有待处理的异议"),
+    objection_pending: _("没有待处理的异议"),
     has_approved_amount: _("需要批准金额"),
     rectification_rounds_left: _("整改轮数已用完"),
     rectification_rounds_exhausted: _("仍可整改"),
@@ -384,7 +384,7 @@ class Project(FSMModelMixin, models.Model):
         field=state,
         source=State.PUBLICIZING,
         target=State.DECIDING,
-        conditions=[has_pending_objection],
+        conditions=[objection_pending],
         permission=_permission("uphold_objection"),
     )
     def uphold_objection(self) -> None:

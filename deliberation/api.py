@@ -1,0 +1,222 @@
+"""REST API for mobile clients (DRF). Views parse input, call one service, render.
+
+Errors: 403 wrong role, 409 wrong state (``allowed`` lists what the caller may do now), 400 bad
+input with ``errors`` per field; see ``projects.api_errors``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from deliberation import actions, services
+from deliberation.models import EvaluationBallot
+from projects import ledger
+from projects import services as project_services
+from projects.errors import Invalid
+from projects.models import Community, Project, ProjectEvent, State
+from projects.selectors import projects_visible_to
+
+
+class ProjectSerializer(serializers.ModelSerializer[Project]):
+    community = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    proposer = serializers.CharField(source="proposer.username", read_only=True)
+    state_label = serializers.SerializerMethodField()
+    cosign_threshold = serializers.IntegerField(source="community.cosign_threshold", read_only=True)
+
+    class Meta:
+        model = Project
+        fields = [
+            "id", "community", "title", "summary", "location", "category", "state", "state_label",
+            "proposer", "estimated_cost", "assessed_cost", "approved_amount", "plan",
+            "duration_days", "cosign_count", "cosign_threshold", "cosign_deadline",
+            "publicity_ends_at", "rectification_count", "created_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_state_label(self, obj: Project) -> str:
+        return str(State(obj.state).label)
+
+
+class ProjectDetailSerializer(ProjectSerializer):
+    allowed_transitions = serializers.SerializerMethodField()
+    money = serializers.SerializerMethodField()
+    evaluation = serializers.SerializerMethodField()
+
+    class Meta(ProjectSerializer.Meta):
+        fields = [*ProjectSerializer.Meta.fields, "allowed_transitions", "money", "evaluation"]
+        read_only_fields = fields
+
+    def get_allowed_transitions(self, obj: Project) -> list[str]:
+        return project_services.allowed_transitions(obj, self.context["request"].user)
+
+    def get_money(self, obj: Project) -> dict[str, str]:
+        b = ledger.project_balances(obj)
+        return {
+            "allocated": str(b.allocated), "released": str(b.released), "spent": str(b.spent),
+            "cofunded": str(b.cofunded),
+        }
+
+    def get_evaluation(self, obj: Project) -> dict[str, Any] | None:
+        rnd = obj.evaluation_rounds.order_by("-number").first()
+        return services.evaluation_tally(rnd).as_dict() if rnd else None
+
+
+class ProjectCreateSerializer(serializers.Serializer[Any]):
+    community = serializers.SlugField(help_text="community slug")
+    title = serializers.CharField(max_length=120, min_length=4)
+    summary = serializers.CharField(max_length=5000, min_length=10)
+    location = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    category = serializers.ChoiceField(choices=Project.Category.choices, required=False)
+    estimated_cost = serializers.DecimalField(
+        max_digits=14, decimal_places=2, min_value=Decimal("0.01"), required=False, allow_null=True
+    )
+    photos = serializers.ListField(child=serializers.FileField(), required=False, max_length=6)
+    submit = serializers.BooleanField(required=False, default=False)
+
+
+class AuditSerializer(serializers.ModelSerializer[ProjectEvent]):
+    actor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ProjectEvent
+        fields = ["id", "action", "source", "target", "actor", "reason", "amount", "created_at"]
+
+    def get_actor(self, obj: ProjectEvent) -> str | None:
+        return obj.actor.username if obj.actor_id else None
+
+
+def _validated(serializer: serializers.Serializer[Any]) -> dict[str, Any]:
+    if not serializer.is_valid():
+        errors = {k: [str(m) for m in v] for k, v in serializer.errors.items()}
+        first = next(iter(errors.items()))
+        raise Invalid(f"{first[0]}: {first[1][0]}", errors=errors)
+    return dict(serializer.validated_data)
+
+
+class TokenView(ObtainAuthToken):
+    """Exchange username and password for an API token."""
+
+
+class ProjectListCreate(generics.ListAPIView[Project]):
+    serializer_class = ProjectSerializer
+    permission_classes = [IsAuthenticatedOrReadOnly]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("community", str), OpenApiParameter("state", str),
+            OpenApiParameter("q", str, description="search title, summary and location"),
+        ]
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[Project]:
+        qs = projects_visible_to(user=self.request.user).order_by("-updated_at", "-pk")
+        params = self.request.query_params
+        if params.get("community"):
+            qs = qs.filter(community__slug=params["community"])
+        if params.get("state"):
+            qs = qs.filter(state=params["state"])
+        if params.get("q"):
+            q = params["q"][:100]
+            qs = qs.filter(Q(title__icontains=q) | Q(summary__icontains=q) | Q(location__icontains=q))
+        return qs
+
+    @extend_schema(request=ProjectCreateSerializer, responses={201: ProjectDetailSerializer})
+    def post(self, request: Request) -> Response:
+        data = _validated(ProjectCreateSerializer(data=request.data))
+        community = Community.objects.filter(slug=data.pop("community")).first()
+        if community is None:
+            raise Invalid("community: not found", errors={"community": ["not found"]})
+        project = project_services.project_create(by=request.user, community=community, **data)
+        body = ProjectDetailSerializer(project, context={"request": request}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+def _project(request: Request, pk: int) -> Project:
+    return get_object_or_404(projects_visible_to(user=request.user), pk=pk)
+
+
+class ProjectDetail(APIView):
+    permission_classes = [IsAuthenticatedOrReadOnly]
+
+    @extend_schema(responses=ProjectDetailSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        project = _project(request, pk)
+        return Response(ProjectDetailSerializer(project, context={"request": request}).data)
+
+
+TransitionParams = inline_serializer(
+    "TransitionParams",
+    {
+        "reason": serializers.CharField(required=False),
+        "report": serializers.CharField(required=False),
+        "assessed_cost": serializers.DecimalField(max_digits=14, decimal_places=2, required=False),
+        "plan": serializers.CharField(required=False),
+        "duration_days": serializers.IntegerField(required=False),
+    },
+)
+
+
+class ProjectTransition(APIView):
+    """Fire a named transition (see the project's ``allowed_transitions``)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=TransitionParams, responses=ProjectDetailSerializer)
+    def post(self, request: Request, pk: int, name: str) -> Response:
+        project = _project(request, pk)
+        params = request.data if isinstance(request.data, dict) else {}
+        project = actions.act(project=project, name=name, by=request.user, params=params)
+        return Response(ProjectDetailSerializer(project, context={"request": request}).data)
+
+
+class ProjectCosign(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses=ProjectDetailSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        project = _project(request, pk)
+        services.cosign_add(project=project, by=request.user)
+        project.refresh_from_db()
+        body = ProjectDetailSerializer(project, context={"request": request}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class EvaluationSerializer(serializers.Serializer[Any]):
+    choice = serializers.ChoiceField(choices=EvaluationBallot.Choice.choices)
+    comment = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class ProjectEvaluation(APIView):
+    """Cast one secret evaluation ballot; the response is the public tally."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=EvaluationSerializer, responses={201: dict})
+    def post(self, request: Request, pk: int) -> Response:
+        data = _validated(EvaluationSerializer(data=request.data))
+        project = get_object_or_404(Project.objects.select_related("community"), pk=pk)
+        tally = services.evaluation_vote(project=project, by=request.user, **data)
+        return Response(tally.as_dict(), status=status.HTTP_201_CREATED)
+
+
+class ProjectAudit(generics.ListAPIView[ProjectEvent]):
+    serializer_class = AuditSerializer
+    permission_classes = [IsAuthenticatedOrReadOnly]
+    pagination_class = None
+
+    def get_queryset(self) -> QuerySet[ProjectEvent]:
+        project = _project(self.request, int(self.kwargs["pk"]))
+        return ProjectEvent.objects.filter(project=project).select_related("actor")

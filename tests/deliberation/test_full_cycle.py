@@ -1,0 +1,128 @@
+"""One proposal carried from draft to closed over HTTP, as the different users; and another
+through a failed evaluation, rectification and a passing re-evaluation. Both check the audit trail."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from deliberation.models import EvaluationRound
+from projects.models import Project, ProjectEvent
+
+
+def api(user: Any) -> APIClient:
+    c = APIClient()
+    c.force_authenticate(user)
+    return c
+
+
+def post(user: Any, url: str, data: dict[str, Any] | None = None, status: int = 200) -> dict[str, Any]:
+    r = api(user).post(url, data or {}, format="json")
+    assert r.status_code == status, (url, r.status_code, r.content.decode())
+    return r.json()
+
+
+def t(pk: int, name: str) -> str:
+    return f"/api/v1/projects/{pk}/transitions/{name}/"
+
+
+def end_publicity(pk: int) -> None:
+    Project.objects.filter(pk=pk).update(publicity_ends_at=timezone.now() - timedelta(seconds=1))
+
+
+def vote_evaluation(pk: int, voters: list[Any], choices: list[str]) -> None:
+    for voter, choice in zip(voters, choices, strict=True):
+        post(voter, f"/api/v1/projects/{pk}/evaluation/", {"choice": choice}, status=201)
+
+
+def carry_to_executing(cast: dict[str, Any], residents: list[Any], amount: str) -> int:
+    body = post(
+        cast["resident"], "/api/v1/projects/",
+        {"community": "xingfu", "title": "小区路灯改造", "summary": "东门到 5 号楼一段没有路灯，夜里很黑。"},
+        status=201,
+    )
+    pk = body["id"]
+    assert body["state"] == "draft" and body["allowed_transitions"] == ["submit", "withdraw"]
+    assert post(cast["resident"], t(pk, "submit"))["state"] == "collecting"
+    for r in residents[:3]:
+        body = post(r, f"/api/v1/projects/{pk}/cosign/", status=201)
+    assert body["state"] == "screening"
+    assert post(cast["clerk"], t(pk, "accept"))["state"] == "assessing"
+    body = post(
+        cast["clerk"], t(pk, "assess"),
+        {"assessed_cost": amount, "plan": "安装 12 盏太阳能路灯", "duration_days": 20},
+    )
+    assert body["state"] == "deliberating" and body["assessed_cost"] == amount
+    assert post(cast["council"], t(pk, "recommend"), {"reason": "议事会 7 人出席，6 票建议实施"})["state"] == "deciding"
+    decision = post(cast["committee"], f"/api/v1/projects/{pk}/decisions/", {"motion": "approve", "amount": amount}, status=201)
+    for key in ("committee", "committee2", "committee3"):
+        post(cast[key], f"/api/v1/decisions/{decision['id']}/votes/", {"choice": "yes"}, status=201)
+    post(cast["committee"], f"/api/v1/decisions/{decision['id']}/close/", {"minutes": "一致同意"})
+    body = api(cast["resident"]).get(f"/api/v1/projects/{pk}/").json()
+    assert body["state"] == "publicizing" and body["approved_amount"] == amount
+    # 公示 must run its course before work starts.
+    r = api(cast["clerk"]).post(t(pk, "start_execution"), {}, format="json")
+    assert r.status_code == 409
+    end_publicity(pk)
+    assert post(cast["clerk"], t(pk, "start_execution"))["state"] == "executing"
+    assert post(cast["clerk"], t(pk, "deliver"), {"report": "12 盏灯已安装并验收"})["state"] == "evaluating"
+    return pk
+
+
+def audit(pk: int) -> list[tuple[str, str, str, str | None]]:
+    rows = api(None).get(f"/api/v1/projects/{pk}/audit/").json()
+    return [(r["action"], r["source"], r["target"], r["actor"]) for r in rows]
+
+
+@pytest.mark.django_db
+def test_proposal_walks_from_draft_to_closed_over_http(cast: dict[str, Any], make_resident: Any, fund: Any) -> None:
+    residents = [make_resident() for _ in range(5)]
+    pk = carry_to_executing(cast, residents, "36000.00")
+    vote_evaluation(pk, residents[:4] + [cast["resident"]], ["satisfied", "satisfied", "basically_satisfied", "satisfied", "dissatisfied"])
+    # The window is open and not everyone has voted: closing now is refused.
+    assert api(cast["clerk"]).post(t(pk, "pass_evaluation"), {}, format="json").status_code == 409
+    EvaluationRound.objects.filter(project_id=pk).update(closes_at=timezone.now() - timedelta(seconds=1))
+    assert post(cast["clerk"], t(pk, "pass_evaluation"))["state"] == "closed"
+
+    assert audit(pk) == [
+        ("create", "", "draft", "resident"),
+        ("submit", "draft", "collecting", "resident"),
+        ("reach_threshold", "collecting", "screening", None),
+        ("accept", "screening", "assessing", "clerk"),
+        ("assess", "assessing", "deliberating", "clerk"),
+        ("recommend", "deliberating", "deciding", "council"),
+        ("approve", "deciding", "publicizing", "committee"),
+        ("start_execution", "publicizing", "executing", "clerk"),
+        ("deliver", "executing", "evaluating", "clerk"),
+        ("pass_evaluation", "evaluating", "closed", "clerk"),
+    ]
+    events = ProjectEvent.objects.filter(project_id=pk)
+    assert "满意 3" in events.get(action="pass_evaluation").reason
+
+
+@pytest.mark.django_db
+def test_failed_evaluation_rectifies_then_passes(cast: dict[str, Any], make_resident: Any, fund: Any) -> None:
+    residents = [make_resident() for _ in range(5)]
+    pk = carry_to_executing(cast, residents, "20000.00")
+    vote_evaluation(pk, residents[:3], ["dissatisfied", "dissatisfied", "satisfied"])
+    EvaluationRound.objects.filter(project_id=pk).update(closes_at=timezone.now() - timedelta(seconds=1))
+    # The votes say fail: asking for a pass is a conflict that names the right outcome.
+    r = api(cast["clerk"]).post(t(pk, "pass_evaluation"), {}, format="json")
+    assert r.status_code == 409 and r.json()["allowed"] == ["fail_evaluation"]
+    assert post(cast["clerk"], t(pk, "fail_evaluation"))["state"] == "rectifying"
+    body = post(cast["clerk"], t(pk, "finish_rectification"), {"report": "更换了 3 盏亮度不足的灯"})
+    assert body["state"] == "evaluating" and body["evaluation"]["round"] == 2
+    # A second round: everyone may vote again, once.
+    vote_evaluation(pk, residents[:5], ["satisfied"] * 4 + ["basically_satisfied"])
+    r = api(residents[0]).post(f"/api/v1/projects/{pk}/evaluation/", {"choice": "satisfied"}, format="json")
+    assert r.status_code == 400
+    EvaluationRound.objects.filter(project_id=pk, number=2).update(closes_at=timezone.now() - timedelta(seconds=1))
+    assert post(cast["clerk"], t(pk, "pass_evaluation"))["state"] == "closed"
+
+    actions = [a for a, *_ in audit(pk)]
+    assert actions[-4:] == ["deliver", "fail_evaluation", "finish_rectification", "pass_evaluation"]
+    assert Project.objects.get(pk=pk).rectification_count == 1
