@@ -1,12 +1,16 @@
 """The money: a Fund per community per fiscal year and its append-only ledger (CNY, Decimal(14,2)).
 
-Balances are derived from entries, never stored twice. An entry is never edited or deleted; a
-mistake is corrected by a reversing entry that names the one it reverses.
+Balances are derived from entries, never stored twice (see ``projects.ledger``). An entry is
+never edited or deleted; a mistake is corrected by a reversing entry that names the one it
+reverses. The rule is kept three times over: the services only ever insert, the model and its
+queryset refuse updates and deletes, and on PostgreSQL a trigger refuses them in the database.
 """
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -35,12 +39,13 @@ class Fund(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.community} {self.year}"
+        return self.name or f"{self.community} {self.year}"
 
 
 class EntryKind(models.TextChoices):
     APPROPRIATION = "appropriation", _("拨入经费")
     CARRY_OVER = "carry_over", _("上年结转")
+    CARRY_FORWARD = "carry_forward", _("结转下年")
     ALLOCATION = "allocation", _("项目批准")
     ADVANCE_RELEASE = "advance_release", _("预付款拨付")
     HOLDBACK_RELEASE = "holdback_release", _("尾款拨付")
@@ -50,6 +55,36 @@ class EntryKind(models.TextChoices):
     COFUND_PLEDGE = "cofund_pledge", _("共建认捐")
     COFUND_RECEIPT = "cofund_receipt", _("共建到账")
     REVERSAL = "reversal", _("冲正")
+
+
+# Entries that belong to the fund as a whole; every other kind names a project.
+FUND_KINDS = [EntryKind.APPROPRIATION, EntryKind.CARRY_OVER, EntryKind.CARRY_FORWARD]
+COFUND_KINDS = [EntryKind.COFUND_PLEDGE, EntryKind.COFUND_RECEIPT]
+
+
+class ContributorKind(models.TextChoices):
+    UNIT = "unit", _("驻区单位")
+    COMPANY = "company", _("企业")
+    RESIDENT = "resident", _("居民")
+
+
+def receipt_path(instance: LedgerEntry, filename: str) -> str:
+    """``receipts/<fund>/<yyyymm>/<uuid>.<ext>``: the extension is the checked type's, never the
+    uploader's file name."""
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"receipts/{instance.fund_id}/{timezone.localdate():%Y%m}/{uuid.uuid4().hex}.{ext}"
+
+
+class AppendOnlyError(Exception):
+    """A ledger entry was about to be changed or deleted."""
+
+
+class LedgerEntryQuerySet(models.QuerySet["LedgerEntry"]):
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnlyError("ledger entries are append-only: record a reversing entry")
+
+    def delete(self) -> Any:
+        raise AppendOnlyError("ledger entries are append-only: record a reversing entry")
 
 
 class LedgerEntry(models.Model):
@@ -63,21 +98,75 @@ class LedgerEntry(models.Model):
         max_digits=14,
         decimal_places=2,
         validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(MAX_AMOUNT)],
+        help_text=_("人民币元；实物共建为估值"),
     )
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True)
     memo = models.CharField(_("摘要"), max_length=300, blank=True)
     reverses = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
     )
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # expenditure: who was paid, when, and the receipt (image or PDF)
+    payee = models.CharField(_("收款方"), max_length=200, blank=True)
+    paid_on = models.DateField(_("发生日期"), null=True, blank=True)
+    receipt = models.FileField(_("票据"), upload_to=receipt_path, max_length=200, blank=True)
+    # co-funding: who gives, of what kind, cash or in kind (then ``amount`` is the valuation)
+    contributor = models.CharField(_("共建方"), max_length=200, blank=True)
+    contributor_kind = models.CharField(
+        _("共建方类型"), max_length=20, choices=ContributorKind.choices, blank=True
+    )
+    in_kind = models.BooleanField(_("实物"), default=False)
+    in_kind_description = models.CharField(_("实物说明"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("记账时间"), default=timezone.now, db_index=True)
+
+    objects = LedgerEntryQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("台账分录")
         verbose_name_plural = _("台账分录")
         ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(fields=["fund", "created_at"], name="ledger_fund_time"),
+            models.Index(fields=["project", "kind"], name="ledger_project_kind"),
+        ]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="ledger_amount_positive"),
+            models.CheckConstraint(
+                condition=models.Q(kind=EntryKind.REVERSAL, reverses__isnull=False)
+                | (~models.Q(kind=EntryKind.REVERSAL) & models.Q(reverses__isnull=True)),
+                name="ledger_reversal_names_entry",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(project__isnull=False)
+                | models.Q(kind__in=[*FUND_KINDS, EntryKind.REVERSAL]),
+                name="ledger_project_entry_names_project",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(project__isnull=True) | ~models.Q(kind__in=FUND_KINDS),
+                name="ledger_fund_entry_has_no_project",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind=EntryKind.EXPENDITURE)
+                | (models.Q(paid_on__isnull=False) & ~models.Q(payee="") & ~models.Q(receipt="")),
+                name="ledger_expenditure_documented",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind__in=COFUND_KINDS)
+                | (~models.Q(contributor="") & ~models.Q(contributor_kind="")),
+                name="ledger_cofunding_names_contributor",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(in_kind=False) | models.Q(kind__in=COFUND_KINDS),
+                name="ledger_in_kind_only_cofunding",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.amount}"
+        return f"#{self.pk} {self.get_kind_display()} {self.amount}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("ledger entries are append-only: record a reversing entry")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise AppendOnlyError("ledger entries are append-only: record a reversing entry")

@@ -1,0 +1,57 @@
+# Yishi — `make run` on a fresh machine sets everything up and serves http://127.0.0.1:8000
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE := config.settings
+
+.PHONY: run install migrate demo test lint typecheck pytest bench messages clean serve-prod
+
+$(BIN)/python:
+	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY)"; exit 1; }
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+# Compiled catalogues are committed; recompile when gettext is on the machine.
+messages: install
+	@if command -v msgfmt >/dev/null 2>&1; then $(BIN)/python manage.py compilemessages -v0 --ignore '.venv/*'; \
+	else echo "msgfmt not found: using the committed .mo files"; fi
+
+migrate: install messages
+	$(BIN)/python manage.py migrate --noinput -v0
+
+demo: migrate
+	$(BIN)/python manage.py seed_demo
+
+# The web server (daphne: HTTP + websockets), the background-task worker (emails) and the clock
+# (workflow timers, co-signing expiry) together; Ctrl-C stops all three.
+run: demo
+	@echo "Yishi on http://127.0.0.1:$(PORT)/  (logins: resident1 / clerk1 / committee1 / council1 / supervisor1, password yishi-demo)"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/python manage.py db_worker --queue-name '*' & \
+	$(BIN)/python manage.py tick --loop 30 & \
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy config projects deliberation notifications
+
+pytest: install messages
+	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+bench: install
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) db.sqlite3 media staticfiles
