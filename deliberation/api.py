@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -177,8 +178,9 @@ class ProjectTransition(APIView):
     @extend_schema(request=TransitionParams, responses=ProjectDetailSerializer)
     def post(self, request: Request, pk: int, name: str) -> Response:
         project = _project(request, pk)
-        params = request.data if isinstance(request.data, dict) else {}
-        project = actions.act(project=project, name=name, by=request.user, params=params)
+        if not hasattr(request.data, "get"):
+            raise Invalid(_("请求内容必须是 JSON 对象"))
+        project = actions.act(project=project, name=name, by=request.user, params=request.data)
         return Response(ProjectDetailSerializer(project, context={"request": request}).data)
 
 

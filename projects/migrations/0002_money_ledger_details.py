@@ -8,6 +8,37 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+# The ledger is append-only: on PostgreSQL the database itself refuses UPDATE and DELETE of an
+# entry (TRUNCATE, used only by test teardown, is not a row operation and is not affected).
+APPEND_ONLY_SQL = """
+CREATE OR REPLACE FUNCTION projects_ledgerentry_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'ledger entries are append-only (%%): record a reversing entry', TG_OP
+        USING ERRCODE = 'integrity_constraint_violation';
+END;
+$$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS projects_ledgerentry_append_only ON projects_ledgerentry;
+CREATE TRIGGER projects_ledgerentry_append_only
+    BEFORE UPDATE OR DELETE ON projects_ledgerentry
+    FOR EACH ROW EXECUTE FUNCTION projects_ledgerentry_append_only();
+"""
+DROP_APPEND_ONLY_SQL = """
+DROP TRIGGER IF EXISTS projects_ledgerentry_append_only ON projects_ledgerentry;
+DROP FUNCTION IF EXISTS projects_ledgerentry_append_only();
+"""
+
+
+def add_append_only_trigger(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(APPEND_ONLY_SQL)
+
+
+def drop_append_only_trigger(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(DROP_APPEND_ONLY_SQL)
+
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -98,4 +129,5 @@ class Migration(migrations.Migration):
             model_name='ledgerentry',
             constraint=models.CheckConstraint(condition=models.Q(('in_kind', False), ('kind__in', ['cofund_pledge', 'cofund_receipt']), _connector='OR'), name='ledger_in_kind_only_cofunding'),
         ),
+        migrations.RunPython(add_append_only_trigger, drop_append_only_trigger),
     ]
