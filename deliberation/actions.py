@@ -52,16 +52,24 @@ ACTIONS: dict[str, Callable[[Project, Any, Params], Project]] = {
     "accept": lambda p, by, a: ps.project_accept(project=p, by=by, reason=_text(a, "reason")),
     "reject": lambda p, by, a: ps.project_reject(project=p, by=by, reason=_text(a, "reason")),
     "assess": lambda p, by, a: ps.project_assess(
-        project=p, by=by, assessed_cost=a.get("assessed_cost"), plan=_text(a, "plan"),
-        duration_days=a.get("duration_days"), reason=_text(a, "reason"),
+        project=p,
+        by=by,
+        assessed_cost=a.get("assessed_cost"),
+        plan=_text(a, "plan"),
+        duration_days=a.get("duration_days"),
+        reason=_text(a, "reason"),
     ),
     "recommend": lambda p, by, a: ps.project_recommend(project=p, by=by, reason=_text(a, "reason")),
     "approve": _needs_rollcall,
     "decline": _needs_rollcall,
     "defer": _needs_rollcall,
     "uphold_objection": lambda p, by, a: _uphold(p, by, a),
-    "start_execution": lambda p, by, a: ps.project_start_execution(project=p, by=by, reason=_text(a, "reason")),
-    "deliver": lambda p, by, a: ps.project_deliver(project=p, by=by, report=_text(a, "report") or _text(a, "reason")),
+    "start_execution": lambda p, by, a: ps.project_start_execution(
+        project=p, by=by, reason=_text(a, "reason")
+    ),
+    "deliver": lambda p, by, a: ps.project_deliver(
+        project=p, by=by, report=_text(a, "report") or _text(a, "reason")
+    ),
     "pass_evaluation": _evaluation("pass_evaluation"),
     "fail_evaluation": _evaluation("fail_evaluation"),
     "fail_final": _evaluation("fail_final"),
@@ -77,8 +85,12 @@ def _uphold(project: Project, by: Any, params: Params) -> Project:
     pending = Objection.objects.filter(project=project, status=Objection.Status.PENDING).first()
     if pending is None:
         # Let the lifecycle say why (wrong state / no pending objection / wrong role).
-        return ps.project_uphold_objection(project=project, by=by, reason=_text(params, "reason") or "-")
-    services.objection_resolve(objection=pending, by=by, uphold=True, resolution=_text(params, "reason"))
+        return ps.project_uphold_objection(
+            project=project, by=by, reason=_text(params, "reason") or "-"
+        )
+    services.objection_resolve(
+        objection=pending, by=by, uphold=True, resolution=_text(params, "reason")
+    )
     project.refresh_from_db()
     return project
 
@@ -88,7 +100,8 @@ def act(*, project: Project, name: str, by: Any, params: Params | None = None) -
     params = params or {}
     if name not in TRANSITION_ROLES:
         raise Invalid(
-            _("未知的操作：%(name)s") % {"name": name}, errors={"transition": sorted(TRANSITION_ROLES)}
+            _("未知的操作：%(name)s") % {"name": name},
+            errors={"transition": sorted(TRANSITION_ROLES)},
         )
     if SYSTEM in TRANSITION_ROLES[name]:
         raise Forbidden(_("此操作由系统自动执行"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -30,7 +31,9 @@ from projects.selectors import projects_visible_to
 
 
 class ProjectSerializer(serializers.ModelSerializer[Project]):
-    community = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    community: serializers.SlugRelatedField[Community] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
     proposer = serializers.CharField(source="proposer.username", read_only=True)
     state_label = serializers.SerializerMethodField()
     cosign_threshold = serializers.IntegerField(source="community.cosign_threshold", read_only=True)
@@ -38,10 +41,27 @@ class ProjectSerializer(serializers.ModelSerializer[Project]):
     class Meta:
         model = Project
         fields = [
-            "id", "community", "title", "summary", "location", "category", "state", "state_label",
-            "proposer", "estimated_cost", "assessed_cost", "approved_amount", "plan",
-            "duration_days", "cosign_count", "cosign_threshold", "cosign_deadline",
-            "publicity_ends_at", "rectification_count", "created_at", "updated_at",
+            "id",
+            "community",
+            "title",
+            "summary",
+            "location",
+            "category",
+            "state",
+            "state_label",
+            "proposer",
+            "estimated_cost",
+            "assessed_cost",
+            "approved_amount",
+            "plan",
+            "duration_days",
+            "cosign_count",
+            "cosign_threshold",
+            "cosign_deadline",
+            "publicity_ends_at",
+            "rectification_count",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
 
@@ -59,12 +79,15 @@ class ProjectDetailSerializer(ProjectSerializer):
         read_only_fields = fields
 
     def get_allowed_transitions(self, obj: Project) -> list[str]:
-        return project_services.allowed_transitions(obj, self.context["request"].user)
+        user = self.context["request"].user
+        return project_services.allowed_transitions(obj, user if isinstance(user, User) else None)
 
     def get_money(self, obj: Project) -> dict[str, str]:
         b = ledger.project_balances(obj)
         return {
-            "allocated": str(b.allocated), "released": str(b.released), "spent": str(b.spent),
+            "allocated": str(b.allocated),
+            "released": str(b.released),
+            "spent": str(b.spent),
             "cofunded": str(b.cofunded),
         }
 
@@ -94,7 +117,13 @@ class AuditSerializer(serializers.ModelSerializer[ProjectEvent]):
         fields = ["id", "action", "source", "target", "actor", "reason", "amount", "created_at"]
 
     def get_actor(self, obj: ProjectEvent) -> str | None:
-        return obj.actor.username if obj.actor_id else None
+        return obj.actor.username if obj.actor is not None else None
+
+
+def _user(request: Request) -> User:
+    """The authenticated caller (views that call this require authentication)."""
+    assert isinstance(request.user, User)
+    return request.user
 
 
 def _validated(serializer: serializers.Serializer[Any]) -> dict[str, Any]:
@@ -115,7 +144,8 @@ class ProjectListCreate(generics.ListAPIView[Project]):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("community", str), OpenApiParameter("state", str),
+            OpenApiParameter("community", str),
+            OpenApiParameter("state", str),
             OpenApiParameter("q", str, description="search title, summary and location"),
         ]
     )
@@ -131,7 +161,9 @@ class ProjectListCreate(generics.ListAPIView[Project]):
             qs = qs.filter(state=params["state"])
         if params.get("q"):
             q = params["q"][:100]
-            qs = qs.filter(Q(title__icontains=q) | Q(summary__icontains=q) | Q(location__icontains=q))
+            qs = qs.filter(
+                Q(title__icontains=q) | Q(summary__icontains=q) | Q(location__icontains=q)
+            )
         return qs
 
     @extend_schema(request=ProjectCreateSerializer, responses={201: ProjectDetailSerializer})
@@ -140,7 +172,7 @@ class ProjectListCreate(generics.ListAPIView[Project]):
         community = Community.objects.filter(slug=data.pop("community")).first()
         if community is None:
             raise Invalid("community: not found", errors={"community": ["not found"]})
-        project = project_services.project_create(by=request.user, community=community, **data)
+        project = project_services.project_create(by=_user(request), community=community, **data)
         body = ProjectDetailSerializer(project, context={"request": request}).data
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -180,7 +212,7 @@ class ProjectTransition(APIView):
         project = _project(request, pk)
         if not hasattr(request.data, "get"):
             raise Invalid(_("请求内容必须是 JSON 对象"))
-        project = actions.act(project=project, name=name, by=request.user, params=request.data)
+        project = actions.act(project=project, name=name, by=_user(request), params=request.data)  # type: ignore[arg-type]
         return Response(ProjectDetailSerializer(project, context={"request": request}).data)
 
 
@@ -190,7 +222,7 @@ class ProjectCosign(APIView):
     @extend_schema(request=None, responses=ProjectDetailSerializer)
     def post(self, request: Request, pk: int) -> Response:
         project = _project(request, pk)
-        services.cosign_add(project=project, by=request.user)
+        services.cosign_add(project=project, by=_user(request))
         project.refresh_from_db()
         body = ProjectDetailSerializer(project, context={"request": request}).data
         return Response(body, status=status.HTTP_201_CREATED)
@@ -210,7 +242,7 @@ class ProjectEvaluation(APIView):
     def post(self, request: Request, pk: int) -> Response:
         data = _validated(EvaluationSerializer(data=request.data))
         project = get_object_or_404(Project.objects.select_related("community"), pk=pk)
-        tally = services.evaluation_vote(project=project, by=request.user, **data)
+        tally = services.evaluation_vote(project=project, by=_user(request), **data)
         return Response(tally.as_dict(), status=status.HTTP_201_CREATED)
 
 

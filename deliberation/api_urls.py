@@ -12,6 +12,10 @@ urlpatterns = [
         name="api-project-transition",
     ),
     path("projects/<int:pk>/cosign/", api.ProjectCosign.as_view(), name="api-project-cosign"),
-    path("projects/<int:pk>/evaluation/", api.ProjectEvaluation.as_view(), name="api-project-evaluation"),
+    path(
+        "projects/<int:pk>/evaluation/",
+        api.ProjectEvaluation.as_view(),
+        name="api-project-evaluation",
+    ),
     path("projects/<int:pk>/audit/", api.ProjectAudit.as_view(), name="api-project-audit"),
 ]

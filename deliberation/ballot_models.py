@@ -55,14 +55,14 @@ class BudgetRound(models.Model):
     )
     rule = models.CharField(_("计票规则"), max_length=20, choices=BudgetRule.choices)
     min_votes = models.PositiveIntegerField(
-        _("最低票数"), default=0, help_text=_("仅用于“须达到最低票数”规则：票数低于此值的项目不入选")
+        _("最低票数"),
+        default=0,
+        help_text=_("仅用于“须达到最低票数”规则：票数低于此值的项目不入选"),
     )
     max_projects = models.PositiveIntegerField(
         _("每票最多选几项"), null=True, blank=True, validators=[MinValueValidator(1)]
     )
-    cost_limited = models.BooleanField(
-        _("所选项目总成本不得超过预算"), default=False
-    )
+    cost_limited = models.BooleanField(_("所选项目总成本不得超过预算"), default=False)
     status = models.CharField(
         _("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
     )
@@ -98,7 +98,8 @@ class BudgetRound(models.Model):
                 name="round_max_projects_positive",
             ),
             models.CheckConstraint(
-                condition=models.Q(opens_at__isnull=True) | models.Q(closes_at__gt=models.F("opens_at")),
+                condition=models.Q(opens_at__isnull=True)
+                | models.Q(closes_at__gt=models.F("opens_at")),
                 name="round_closes_after_opening",
             ),
         ]
@@ -143,13 +144,17 @@ class RoundProject(models.Model):
         verbose_name_plural = _("投票项目")
         ordering = ["round", "position", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["round", "external_id"], name="round_project_unique_id"),
+            models.UniqueConstraint(
+                fields=["round", "external_id"], name="round_project_unique_id"
+            ),
             models.UniqueConstraint(
                 fields=["round", "project"],
                 condition=models.Q(project__isnull=False),
                 name="round_project_unique_project",
             ),
-            models.CheckConstraint(condition=models.Q(cost__gt=0), name="round_project_cost_positive"),
+            models.CheckConstraint(
+                condition=models.Q(cost__gt=0), name="round_project_cost_positive"
+            ),
             models.CheckConstraint(
                 condition=models.Q(awarded_amount__isnull=True) | models.Q(selected=True),
                 name="round_project_amount_only_if_selected",
@@ -166,7 +171,9 @@ class BallotParticipation(models.Model):
     ``voter`` is null only for ballots imported from a Pabulib file (``voter_key`` ``pb:<id>``)."""
 
     round = models.ForeignKey(BudgetRound, on_delete=models.CASCADE, related_name="participations")
-    voter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
+    voter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
     voter_key = models.CharField(max_length=120)
 
     class Meta:
@@ -181,7 +188,9 @@ class Ballot(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     round = models.ForeignKey(BudgetRound, on_delete=models.CASCADE, related_name="ballots")
-    approvals = models.ManyToManyField(RoundProject, through="BallotApproval", related_name="ballots")
+    approvals = models.ManyToManyField(
+        RoundProject, through="BallotApproval", related_name="ballots"
+    )
 
     class Meta:
         ordering = ["id"]

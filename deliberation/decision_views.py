@@ -32,13 +32,19 @@ def _visible_decision(request: HttpRequest, pk: int) -> Decision:
 
 def panel_context(project: Project, user: Any) -> dict[str, Any]:
     """What ``deliberation/decision_panel.html`` needs beyond ``project`` and ``user``."""
-    return {"project": project, "user": user, "is_committee": user_has_role(user, project.community, Role.COMMITTEE)}
+    return {
+        "project": project,
+        "user": user,
+        "is_committee": user_has_role(user, project.community, Role.COMMITTEE),
+    }
 
 
 def _done(request: HttpRequest, project: Project, message: str) -> HttpResponse:
     if request.headers.get("HX-Request"):
         project.refresh_from_db()
-        return render(request, "deliberation/decision_panel.html", panel_context(project, request.user))
+        return render(
+            request, "deliberation/decision_panel.html", panel_context(project, request.user)
+        )
     messages.success(request, message)
     return redirect(reverse("project-detail", args=[project.pk]) + "#decisions")
 
@@ -77,9 +83,13 @@ def decision_vote(request: HttpRequest, pk: int) -> HttpResponse:
 @handle_domain_errors
 def decision_close(request: HttpRequest, pk: int) -> HttpResponse:
     decision = _visible_decision(request, pk)
-    decision = services.decision_close(decision=decision, by=request.user, minutes=request.POST.get("minutes", ""))
+    decision = services.decision_close(
+        decision=decision, by=request.user, minutes=request.POST.get("minutes", "")
+    )
     return _done(
-        request, decision.project, _("表决已结束：%(result)s") % {"result": decision.get_result_display()}
+        request,
+        decision.project,
+        _("表决已结束：%(result)s") % {"result": decision.get_result_display()},
     )
 
 

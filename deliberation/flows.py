@@ -53,7 +53,7 @@ def _state_is(state: str) -> Any:
 
 
 def _human(state: str) -> Any:
-    node, role, title = STEPS[state]
+    _node, role, title = STEPS[state]
     return (
         flow.View(None)
         .Annotation(title=title)

@@ -9,7 +9,6 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-
 from viewflow.workflow.models import Process
 
 from projects.models import Project
@@ -29,6 +28,9 @@ class CoSign(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["project", "user"], name="cosign_once_per_person"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.project_id}"
 
 
 class Objection(models.Model):
@@ -54,6 +56,9 @@ class Objection(models.Model):
         verbose_name = _("公示异议")
         verbose_name_plural = _("公示异议")
         ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.project_id}: {self.body[:30]}"
 
 
 class Decision(models.Model):
@@ -85,7 +90,9 @@ class Decision(models.Model):
     )
     reason = models.TextField(_("理由"), max_length=2000, blank=True)
     minutes = models.TextField(_("会议纪要"), max_length=10000, blank=True)
-    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -113,6 +120,9 @@ class Decision(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.motion} ({self.result})"
+
 
 class DecisionVote(models.Model):
     class Choice(models.TextChoices):
@@ -135,6 +145,9 @@ class DecisionVote(models.Model):
             models.UniqueConstraint(fields=["decision", "member"], name="decision_vote_once"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.member_id}: {self.choice}"
+
 
 class EvaluationRound(models.Model):
     """One round of 群众评议 on a delivered project. Tallies are public; choices are secret."""
@@ -156,12 +169,17 @@ class EvaluationRound(models.Model):
             models.UniqueConstraint(fields=["project", "number"], name="evaluation_round_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.project_id} #{self.number}"
+
 
 class EvaluationParticipation(models.Model):
     """Who voted in a round (never what). ``voter_key`` is the person or, in household mode,
     the household: the unique constraint makes it one ballot per key per round."""
 
-    round = models.ForeignKey(EvaluationRound, on_delete=models.CASCADE, related_name="participations")
+    round = models.ForeignKey(
+        EvaluationRound, on_delete=models.CASCADE, related_name="participations"
+    )
     voter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     voter_key = models.CharField(max_length=120)
 
@@ -169,6 +187,9 @@ class EvaluationParticipation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["round", "voter_key"], name="evaluation_one_ballot"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.round_id}: {self.voter_key}"
 
 
 class EvaluationBallot(models.Model):
@@ -188,6 +209,9 @@ class EvaluationBallot(models.Model):
     class Meta:
         ordering = ["id"]
 
+    def __str__(self) -> str:
+        return f"{self.round_id}: {self.choice}"
+
 
 class ProjectProcess(Process):
     """The viewflow process that carries one project's human steps."""
@@ -197,4 +221,6 @@ class ProjectProcess(Process):
     class Meta:
         verbose_name = _("项目流程")
         verbose_name_plural = _("项目流程")
-from deliberation.ballot_models import Ballot, BallotApproval, BallotParticipation, BudgetRound, BudgetRule, RoundProject, RoundResult  # noqa: E402,F401
+
+    def __str__(self) -> str:
+        return f"process {self.pk} of project {self.project_id}"

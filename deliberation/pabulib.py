@@ -134,7 +134,9 @@ class Election:
         """META ``budget`` as an exact number."""
         value = parse_number(self.meta.get("budget", ""))
         if value is None or value < 0:
-            raise ValueError(f"META budget is not a non-negative number: {self.meta.get('budget')!r}")
+            raise ValueError(
+                f"META budget is not a non-negative number: {self.meta.get('budget')!r}"
+            )
         return value
 
     @property
@@ -233,9 +235,7 @@ class _Reader:
 
     def _check_width(self, row: list[str], header: list[str], section: str) -> None:
         if len(row) != len(header):
-            raise self._error(
-                f"{section} row has {len(row)} columns, header has {len(header)}"
-            )
+            raise self._error(f"{section} row has {len(row)} columns, header has {len(header)}")
 
     # ---- sections
 
@@ -434,7 +434,11 @@ def _write_projects(writer: _CsvWriter, election: Election) -> None:
         "name": any(r.name is not None for r in rows),
         "selected": any(r.selected is not None for r in rows),
     }
-    standard = ["project_id", "cost", *(c for c in ("votes", "score", "name", "selected") if present[c])]
+    standard = [
+        "project_id",
+        "cost",
+        *(c for c in ("votes", "score", "name", "selected") if present[c]),
+    ]
     columns = _column_order(standard, (r.extra for r in rows), election.project_columns)
     writer.writerow(["PROJECTS"])
     writer.writerow(columns)
@@ -447,7 +451,9 @@ def _write_projects(writer: _CsvWriter, election: Election) -> None:
             "name": row.name or "",
             "selected": "" if row.selected is None else str(int(row.selected)),
         }
-        writer.writerow([cells[c] if c in _PROJECT_FIELDS else row.extra.get(c, "") for c in columns])
+        writer.writerow(
+            [cells[c] if c in _PROJECT_FIELDS else row.extra.get(c, "") for c in columns]
+        )
 
 
 def _write_votes(writer: _CsvWriter, election: Election) -> None:
@@ -507,12 +513,19 @@ def _validate_for_writing(election: Election) -> None:
         if unknown or len(set(ballot.projects)) != len(ballot.projects):
             raise ValueError(f"ballot {ballot.voter_id!r} names unknown or repeated projects")
         if uses_points != (ballot.points is not None):
-            raise ValueError(f"ballot {ballot.voter_id!r}: points must be given iff vote_type uses them")
+            raise ValueError(
+                f"ballot {ballot.voter_id!r}: points must be given iff vote_type uses them"
+            )
         if ballot.points is not None and len(ballot.points) != len(ballot.projects):
             raise ValueError(f"ballot {ballot.voter_id!r}: points not aligned with projects")
         if {"voter_id", "vote", "points"} & ballot.extra.keys():
-            raise ValueError(f"ballot {ballot.voter_id!r}: extra column clashes with a standard one")
-    for key, actual in (("num_projects", len(election.projects)), ("num_votes", len(election.votes))):
+            raise ValueError(
+                f"ballot {ballot.voter_id!r}: extra column clashes with a standard one"
+            )
+    for key, actual in (
+        ("num_projects", len(election.projects)),
+        ("num_votes", len(election.votes)),
+    ):
         if key in election.meta and parse_number(election.meta[key]) != actual:
             raise ValueError(f"META {key} does not match the election ({actual})")
 

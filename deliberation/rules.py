@@ -213,8 +213,7 @@ class RuleResult:
             "selected": list(self.selected),
             "total_cost": decimal_string(self.total_cost),
             "steps": [
-                {name: plain(getattr(step, name)) for name in step.__slots__}
-                for step in self.steps
+                {name: plain(getattr(step, name)) for name in step.__slots__} for step in self.steps
             ],
             "mes": None
             if self.mes is None
@@ -530,7 +529,9 @@ class _MesRun:
             prices = self._price_all(active, round_no)
             if not prices:
                 return round_no - 1
-            chosen = min(prices, key=lambda j: (prices[j].value / self.profile.costs[j], self.profile.ids[j]))
+            chosen = min(
+                prices, key=lambda j: (prices[j].value / self.profile.costs[j], self.profile.ids[j])
+            )
             if self.parametric:
                 self._bound_selection(chosen, prices)
             self._pay(chosen, prices[chosen], round_no)
@@ -552,7 +553,8 @@ class _MesRun:
         """``ρ`` for project ``j``, or ``None`` (recorded as a rejection) if it is unaffordable."""
         cost = self.profile.costs[j]
         classes = sorted(
-            (self._class_money[c], self._class_slope[c], w, c) for c, w in self._histogram[j].items()
+            (self._class_money[c], self._class_slope[c], w, c)
+            for c, w in self._histogram[j].items()
         )
         money = sum((m * w for m, _, w, _ in classes), _ZERO)
         if money < cost:
@@ -583,9 +585,7 @@ class _MesRun:
         win_value, win_slope = win.value / costs[chosen], win.slope / costs[chosen]
         for q, price in prices.items():
             if q != chosen:
-                self._bound(
-                    price.value / costs[q] - win_value, price.slope / costs[q] - win_slope
-                )
+                self._bound(price.value / costs[q] - win_value, price.slope / costs[q] - win_slope)
         for position, (m, s, _, _) in enumerate(win.classes):
             if position < win.poor:  # pays all: needs money(t) <= ρ(t)
                 self._bound(win.value - m, win.slope - s)
@@ -651,7 +651,9 @@ def _idle_steps(profile: _MesProfile) -> list[MesStep]:
     ]
 
 
-def _empty_mes_result(rule: str, profile: _MesProfile, budget: Fraction, runs: int = 0) -> RuleResult:
+def _empty_mes_result(
+    rule: str, profile: _MesProfile, budget: Fraction, runs: int = 0
+) -> RuleResult:
     voter_money = budget / profile.voters if profile.voters else _ZERO
     steps = [
         MesStep(pid, profile.costs[j], profile.support[j], profile.idle_verdict(j))
@@ -686,7 +688,9 @@ class RuleInput:
 def rule_input(election: Election) -> RuleInput:
     """Build a :class:`RuleInput` from a parsed ``.pb`` election (see module docstring)."""
     costs = {pid: Fraction(row.cost) for pid, row in election.projects.items()}
-    approvals = tuple(_approval_set(election.vote_type, b.projects, b.points) for b in election.votes)
+    approvals = tuple(
+        _approval_set(election.vote_type, b.projects, b.points) for b in election.votes
+    )
     scores, source = _greedy_scores(election, approvals)
     threshold_text = election.meta.get("min_project_score_threshold")
     threshold = None
@@ -720,7 +724,11 @@ def _greedy_scores(
     totals = dict.fromkeys(election.projects, _ZERO)
     if election.vote_type == "ordinal":
         length = election.meta.get("max_length", "")
-        top = int(length) if length.isdigit() else max((len(b.projects) for b in election.votes), default=0)
+        top = (
+            int(length)
+            if length.isdigit()
+            else max((len(b.projects) for b in election.votes), default=0)
+        )
         for ballot in election.votes:
             for position, pid in enumerate(ballot.projects):
                 totals[pid] += max(top - position, 0)

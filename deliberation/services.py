@@ -6,13 +6,15 @@ the human workflow (``deliberation.workflow``).
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -33,8 +35,6 @@ from projects import services as project_services
 from projects.errors import Conflict, Forbidden, Invalid
 from projects.models import Membership, Project, Role, State
 from projects.selectors import eligible_residents, user_has_role
-
-User = AbstractBaseUser
 
 
 def _lock(project: Project) -> Project:
@@ -123,7 +123,9 @@ def objection_file(*, project: Project, by: User, body: str) -> Objection:
     return objection
 
 
-def objection_resolve(*, objection: Objection, by: User, uphold: bool, resolution: str) -> Objection:
+def objection_resolve(
+    *, objection: Objection, by: User, uphold: bool, resolution: str
+) -> Objection:
     resolution = (resolution or "").strip()
     if not resolution:
         raise Invalid(_("请填写处理意见"), errors={"resolution": [_("此项必填")]})
@@ -139,7 +141,9 @@ def objection_resolve(*, objection: Objection, by: User, uphold: bool, resolutio
         obj.save()
         if uphold:
             Objection.objects.filter(project=p, status=Objection.Status.PENDING).update(
-                status=Objection.Status.UPHELD, resolution=resolution, resolved_by=by,
+                status=Objection.Status.UPHELD,
+                resolution=resolution,
+                resolved_by=by,
                 resolved_at=timezone.now(),
             )
             p = project_services.project_uphold_objection(project=p, by=by, reason=resolution)
@@ -176,10 +180,19 @@ def decision_open(
         if Decision.objects.filter(project=p, result=Decision.Result.OPEN).exists():
             raise Conflict(_("该项目已有一项正在表决的动议"), state=p.state)
         decision = Decision.objects.create(
-            project=p, motion=motion, amount=value, reason=reason[:2000], opened_by=by,
-            members_total=Membership.objects.filter(community=p.community, role=Role.COMMITTEE).count(),
+            project=p,
+            motion=motion,
+            amount=value,
+            reason=reason[:2000],
+            opened_by=by,
+            members_total=Membership.objects.filter(
+                community=p.community, role=Role.COMMITTEE
+            ).count(),
         )
-        publish_on_commit(project_group(p.pk), {"kind": "decision.opened", "project_id": p.pk, "decision_id": decision.pk})
+        publish_on_commit(
+            project_group(p.pk),
+            {"kind": "decision.opened", "project_id": p.pk, "decision_id": decision.pk},
+        )
     return decision
 
 
@@ -190,17 +203,26 @@ def decision_vote(*, decision: Decision, by: User, choice: str, conflict: str = 
     if choice == DecisionVote.Choice.RECUSE and not conflict:
         raise Invalid(_("回避需要说明利益冲突"), errors={"conflict": [_("此项必填")]})
     with transaction.atomic():
-        d = Decision.objects.select_for_update().select_related("project__community").get(pk=decision.pk)
+        d = (
+            Decision.objects.select_for_update()
+            .select_related("project__community")
+            .get(pk=decision.pk)
+        )
         if not user_has_role(by, d.project.community, Role.COMMITTEE):
             raise Forbidden(_("只有社区党委委员可以表决"))
         if d.result != Decision.Result.OPEN:
             raise Conflict(_("表决已结束"), state=d.project.state)
         try:
             with transaction.atomic():
-                vote = DecisionVote.objects.create(decision=d, member=by, choice=choice, conflict=conflict[:500])
+                vote = DecisionVote.objects.create(
+                    decision=d, member=by, choice=choice, conflict=conflict[:500]
+                )
         except IntegrityError:
             raise Invalid(_("您已经表决过")) from None
-        publish_on_commit(project_group(d.project_id), {"kind": "decision.vote", "project_id": d.project_id, "decision_id": d.pk})
+        publish_on_commit(
+            project_group(d.project_id),
+            {"kind": "decision.vote", "project_id": d.project_id, "decision_id": d.pk},
+        )
     return vote
 
 
@@ -224,10 +246,15 @@ class RollCall:
 
 
 def decision_tally(decision: Decision) -> RollCall:
-    counts = dict(decision.votes.values_list("choice").annotate(n=Count("id")).values_list("choice", "n"))
-    total = decision.members_total or Membership.objects.filter(
-        community=decision.project.community, role=Role.COMMITTEE
-    ).count()
+    counts = dict(
+        decision.votes.values_list("choice").annotate(n=Count("id")).values_list("choice", "n")
+    )
+    total = (
+        decision.members_total
+        or Membership.objects.filter(
+            community=decision.project.community, role=Role.COMMITTEE
+        ).count()
+    )
     recused = counts.get(DecisionVote.Choice.RECUSE, 0)
     present = sum(v for k, v in counts.items() if k != DecisionVote.Choice.RECUSE)
     # Quorum: ceil(ratio × members not recused), computed exactly.
@@ -235,21 +262,36 @@ def decision_tally(decision: Decision) -> RollCall:
     need_frac = ratio * (total - recused)
     quorum = int(-(-need_frac.numerator // need_frac.denominator))
     return RollCall(
-        members_total=total, present=present, yes=counts.get("yes", 0), no=counts.get("no", 0),
-        abstain=counts.get("abstain", 0), recused=recused, quorum_needed=max(quorum, 1),
+        members_total=total,
+        present=present,
+        yes=counts.get("yes", 0),
+        no=counts.get("no", 0),
+        abstain=counts.get("abstain", 0),
+        recused=recused,
+        quorum_needed=max(quorum, 1),
     )
 
 
 def decision_close(*, decision: Decision, by: User, minutes: str = "") -> Decision:
     """Close the roll-call; if carried, the motion's transition fires in the same transaction."""
     with transaction.atomic():
-        d = Decision.objects.select_for_update().select_related("project__community").get(pk=decision.pk)
+        d = (
+            Decision.objects.select_for_update()
+            .select_related("project__community")
+            .get(pk=decision.pk)
+        )
         if not user_has_role(by, d.project.community, Role.COMMITTEE):
             raise Forbidden(_("只有社区党委委员可以结束表决"))
         if d.result != Decision.Result.OPEN:
             raise Conflict(_("表决已结束"), state=d.project.state)
         tally = decision_tally(d)
-        d.present, d.yes, d.no, d.abstain, d.recused = tally.present, tally.yes, tally.no, tally.abstain, tally.recused
+        d.present, d.yes, d.no, d.abstain, d.recused = (
+            tally.present,
+            tally.yes,
+            tally.no,
+            tally.abstain,
+            tally.recused,
+        )
         d.members_total = tally.members_total
         d.minutes = (minutes or "").strip()[:10000]
         d.closed_by, d.closed_at = by, timezone.now()
@@ -260,15 +302,23 @@ def decision_close(*, decision: Decision, by: User, minutes: str = "") -> Decisi
         else:
             d.result = Decision.Result.FAILED
         d.save()
-        summary = _("表决结果：出席 %(present)d/%(total)d，赞成 %(yes)d，反对 %(no)d，弃权 %(abstain)d，回避 %(recused)d") % {
-            "present": tally.present, "total": tally.members_total, "yes": tally.yes,
-            "no": tally.no, "abstain": tally.abstain, "recused": tally.recused,
+        summary = _(
+            "表决结果：出席 %(present)d/%(total)d，赞成 %(yes)d，反对 %(no)d，弃权 %(abstain)d，回避 %(recused)d"
+        ) % {
+            "present": tally.present,
+            "total": tally.members_total,
+            "yes": tally.yes,
+            "no": tally.no,
+            "abstain": tally.abstain,
+            "recused": tally.recused,
         }
         if d.result == Decision.Result.CARRIED:
             reason = "\n".join(x for x in [d.reason, summary] if x)
             p = d.project
             if d.motion == Decision.Motion.APPROVE:
-                p = project_services.project_approve(project=p, by=by, amount=d.amount, reason=reason)
+                p = project_services.project_approve(
+                    project=p, by=by, amount=d.amount, reason=reason
+                )
             elif d.motion == Decision.Motion.DECLINE:
                 p = project_services.project_decline(project=p, by=by, reason=reason)
             else:
@@ -276,7 +326,10 @@ def decision_close(*, decision: Decision, by: User, minutes: str = "") -> Decisi
             from deliberation import workflow
 
             workflow.sync(p, by)
-        publish_on_commit(project_group(d.project_id), {"kind": "decision.closed", "project_id": d.project_id, "result": d.result})
+        publish_on_commit(
+            project_group(d.project_id),
+            {"kind": "decision.closed", "project_id": d.project_id, "result": d.result},
+        )
     return d
 
 
@@ -284,7 +337,10 @@ def decision_close(*, decision: Decision, by: User, minutes: str = "") -> Decisi
 def _eligible_count(project: Project, per_household: bool) -> int:
     qs = eligible_residents(project.community)
     if per_household:
-        return qs.exclude(household="").values("household").distinct().count() + qs.filter(household="").count()
+        return (
+            qs.exclude(household="").values("household").distinct().count()
+            + qs.filter(household="").count()
+        )
     return qs.values("user_id").distinct().count()
 
 
@@ -294,22 +350,36 @@ def evaluation_open_round(*, project: Project) -> EvaluationRound:
     number = EvaluationRound.objects.filter(project=project).count() + 1
     per_household = project.community.evaluation_per_household
     rnd = EvaluationRound.objects.create(
-        project=project, number=number, opens_at=now,
-        closes_at=now + timezone.timedelta(days=project.community.evaluation_days),
-        eligible=_eligible_count(project, per_household), per_household=per_household,
+        project=project,
+        number=number,
+        opens_at=now,
+        closes_at=now + timedelta(days=project.community.evaluation_days),
+        eligible=_eligible_count(project, per_household),
+        per_household=per_household,
     )
     residents = eligible_residents(project.community).values_list("user_id", flat=True)
     notify(
-        recipients=residents, kind="evaluation.opened",
-        verb=_("“%(title)s”已完工，请参加群众评议（第 %(n)d 轮）") % {"title": project.title, "n": number},
-        project_id=project.pk, project_title=project.title, url=f"/projects/{project.pk}/",
+        recipients=residents,
+        kind="evaluation.opened",
+        verb=_("“%(title)s”已完工，请参加群众评议（第 %(n)d 轮）")
+        % {"title": project.title, "n": number},
+        project_id=project.pk,
+        project_title=project.title,
+        url=f"/projects/{project.pk}/",
     )
-    publish_on_commit(screen_group(project.community.slug), {"kind": "evaluation.opened", "project_id": project.pk, "round": number})
+    publish_on_commit(
+        screen_group(project.community.slug),
+        {"kind": "evaluation.opened", "project_id": project.pk, "round": number},
+    )
     return rnd
 
 
 def current_round(project: Project) -> EvaluationRound | None:
-    return EvaluationRound.objects.filter(project=project, closed_at__isnull=True).order_by("-number").first()
+    return (
+        EvaluationRound.objects.filter(project=project, closed_at__isnull=True)
+        .order_by("-number")
+        .first()
+    )
 
 
 @dataclass(frozen=True)
@@ -328,7 +398,11 @@ class Tally:
 
     @property
     def satisfaction(self) -> Fraction:
-        return Fraction(self.satisfied + self.basically_satisfied, self.votes) if self.votes else Fraction(0)
+        return (
+            Fraction(self.satisfied + self.basically_satisfied, self.votes)
+            if self.votes
+            else Fraction(0)
+        )
 
     @property
     def turnout(self) -> Fraction:
@@ -344,22 +418,36 @@ class Tally:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "round": self.round, "eligible": self.eligible, "votes": self.votes,
-            "satisfied": self.satisfied, "basically_satisfied": self.basically_satisfied,
+            "round": self.round,
+            "eligible": self.eligible,
+            "votes": self.votes,
+            "satisfied": self.satisfied,
+            "basically_satisfied": self.basically_satisfied,
             "dissatisfied": self.dissatisfied,
-            "satisfaction": f"{float(self.satisfaction):.4f}", "turnout": f"{float(self.turnout):.4f}",
-            "pass_rate": str(self.pass_rate), "min_turnout": str(self.min_turnout), "passing": self.passed,
+            "satisfaction": f"{float(self.satisfaction):.4f}",
+            "turnout": f"{float(self.turnout):.4f}",
+            "pass_rate": str(self.pass_rate),
+            "min_turnout": str(self.min_turnout),
+            "passing": self.passed,
         }
 
 
 def evaluation_tally(rnd: EvaluationRound) -> Tally:
-    counts = dict(EvaluationBallot.objects.filter(round=rnd).values_list("choice").annotate(n=Count("id")).values_list("choice", "n"))
+    counts = dict(
+        EvaluationBallot.objects.filter(round=rnd)
+        .values_list("choice")
+        .annotate(n=Count("id"))
+        .values_list("choice", "n")
+    )
     community = rnd.project.community
     return Tally(
-        round=rnd.number, eligible=rnd.eligible,
-        satisfied=counts.get("satisfied", 0), basically_satisfied=counts.get("basically_satisfied", 0),
+        round=rnd.number,
+        eligible=rnd.eligible,
+        satisfied=counts.get("satisfied", 0),
+        basically_satisfied=counts.get("basically_satisfied", 0),
         dissatisfied=counts.get("dissatisfied", 0),
-        pass_rate=community.pass_rate, min_turnout=community.min_turnout,
+        pass_rate=community.pass_rate,
+        min_turnout=community.min_turnout,
     )
 
 
@@ -373,7 +461,9 @@ def evaluation_vote(*, project: Project, by: User, choice: str, comment: str = "
     with transaction.atomic():
         rnd = (
             EvaluationRound.objects.select_related("project__community")
-            .filter(project_id=project.pk, closed_at__isnull=True).order_by("-number").first()
+            .filter(project_id=project.pk, closed_at__isnull=True)
+            .order_by("-number")
+            .first()
         )
         p = rnd.project if rnd else project
         if rnd is None or not p.flags.can_evaluate:
@@ -381,10 +471,16 @@ def evaluation_vote(*, project: Project, by: User, choice: str, comment: str = "
         now = timezone.now()
         if now >= rnd.closes_at:
             raise Conflict(_("本轮评议已截止"), state=p.state)
-        membership = Membership.objects.filter(user_id=by.pk, community_id=p.community_id, role=Role.RESIDENT).first()
+        membership = Membership.objects.filter(
+            user_id=by.pk, community_id=p.community_id, role=Role.RESIDENT
+        ).first()
         if membership is None:
             raise Forbidden(_("只有本社区登记居民可以参加评议"))
-        key = f"h:{membership.household}" if rnd.per_household and membership.household else f"u:{by.pk}"
+        key = (
+            f"h:{membership.household}"
+            if rnd.per_household and membership.household
+            else f"u:{by.pk}"
+        )
         try:
             with transaction.atomic():
                 EvaluationParticipation.objects.create(round=rnd, voter=by, voter_key=key)
@@ -393,13 +489,20 @@ def evaluation_vote(*, project: Project, by: User, choice: str, comment: str = "
             msg = _("您家已有成员参加本轮评议") if key.startswith("h:") else _("您已参加本轮评议")
             raise Invalid(msg) from None
         tally = evaluation_tally(rnd)
-        event = {"kind": "evaluation.tally", "project_id": p.pk, "title": p.title, "tally": tally.as_dict()}
+        event = {
+            "kind": "evaluation.tally",
+            "project_id": p.pk,
+            "title": p.title,
+            "tally": tally.as_dict(),
+        }
         publish_on_commit(project_group(p.pk), event)
         publish_on_commit(screen_group(p.community.slug), event)
     return tally
 
 
-def evaluation_close(*, project: Project, by: User, expected: str | None = None, force: bool = False) -> Project:
+def evaluation_close(
+    *, project: Project, by: User, expected: str | None = None, force: bool = False
+) -> Project:
     """Close the open round once its window is over (or everyone eligible has voted) and fire
     the computed outcome: ``pass_evaluation``, ``fail_evaluation`` or ``fail_final``.
 
@@ -411,11 +514,16 @@ def evaluation_close(*, project: Project, by: User, expected: str | None = None,
             raise Forbidden(_("只有社区服务中心可以结束评议"))
         rnd = current_round(p)
         if p.state != State.EVALUATING or rnd is None:
-            raise Conflict(_("该项目当前不在评议期"), state=p.state, allowed=project_services.allowed_transitions(p, by))
+            raise Conflict(
+                _("该项目当前不在评议期"),
+                state=p.state,
+                allowed=project_services.allowed_transitions(p, by),
+            )
         tally = evaluation_tally(rnd)
         if timezone.now() < rnd.closes_at and tally.votes < tally.eligible and not force:
             raise Conflict(
-                _("评议期至 %(when)s 结束，尚未截止") % {"when": timezone.localtime(rnd.closes_at).strftime("%Y-%m-%d %H:%M")},
+                _("评议期至 %(when)s 结束，尚未截止")
+                % {"when": timezone.localtime(rnd.closes_at).strftime("%Y-%m-%d %H:%M")},
                 state=p.state,
             )
         if tally.passed:
@@ -426,13 +534,21 @@ def evaluation_close(*, project: Project, by: User, expected: str | None = None,
             outcome = "fail_final"
         if expected is not None and expected != outcome:
             raise Conflict(
-                _("评议结果对应的操作是 %(outcome)s") % {"outcome": outcome}, state=p.state, allowed=[outcome]
+                _("评议结果对应的操作是 %(outcome)s") % {"outcome": outcome},
+                state=p.state,
+                allowed=[outcome],
             )
         rnd.closed_at, rnd.passed = timezone.now(), tally.passed
         rnd.save(update_fields=["closed_at", "passed"])
-        reason = _("第 %(n)d 轮评议：满意 %(s)d，基本满意 %(b)d，不满意 %(d)d；参与率 %(t).1f%%，满意率 %(r).1f%%") % {
-            "n": rnd.number, "s": tally.satisfied, "b": tally.basically_satisfied, "d": tally.dissatisfied,
-            "t": float(tally.turnout) * 100, "r": float(tally.satisfaction) * 100,
+        reason = _(
+            "第 %(n)d 轮评议：满意 %(s)d，基本满意 %(b)d，不满意 %(d)d；参与率 %(t).1f%%，满意率 %(r).1f%%"
+        ) % {
+            "n": rnd.number,
+            "s": tally.satisfied,
+            "b": tally.basically_satisfied,
+            "d": tally.dissatisfied,
+            "t": float(tally.turnout) * 100,
+            "r": float(tally.satisfaction) * 100,
         }
         fire: dict[str, Callable[..., Project]] = {
             "pass_evaluation": project_services.project_pass_evaluation,
@@ -446,4 +562,4 @@ def evaluation_close(*, project: Project, by: User, expected: str | None = None,
     return p
 
 
-__all__ = ["Tally", "RollCall"]
+__all__ = ["RollCall", "Tally"]

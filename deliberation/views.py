@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
@@ -19,7 +20,7 @@ from deliberation.forms import EvaluationForm, ProjectForm
 from deliberation.models import CoSign, EvaluationParticipation, Objection
 from projects import services as project_services
 from projects.errors import YishiError
-from projects.models import Community, Project, ProjectEvent, Role, State
+from projects.models import Community, ProjectEvent, Role, State
 from projects.selectors import communities_of, projects_visible_to, roles_of
 from projects.web_errors import handle_domain_errors
 
@@ -30,7 +31,9 @@ ACTION_FIELDS: dict[str, list[tuple[str, str, bool]]] = {
     "accept": [("reason", "textarea", False)],
     "reject": [("reason", "textarea", True)],
     "assess": [
-        ("assessed_cost", "number", True), ("plan", "textarea", True), ("duration_days", "int", True),
+        ("assessed_cost", "number", True),
+        ("plan", "textarea", True),
+        ("duration_days", "int", True),
     ],
     "recommend": [("reason", "textarea", True)],
     "start_execution": [("reason", "textarea", False)],
@@ -38,11 +41,28 @@ ACTION_FIELDS: dict[str, list[tuple[str, str, bool]]] = {
     "finish_rectification": [("report", "textarea", True)],
 }
 FIELD_LABELS = {
-    "reason": _("理由 / 说明"), "assessed_cost": _("评估成本（元）"), "plan": _("实施方案"),
-    "duration_days": _("工期（天）"), "report": _("验收 / 整改说明"),
+    "reason": _("理由 / 说明"),
+    "assessed_cost": _("评估成本（元）"),
+    "plan": _("实施方案"),
+    "duration_days": _("工期（天）"),
+    "report": _("验收 / 整改说明"),
 }
 # Outcomes that come from votes, not from a button: shown through their own panels.
-VOTED = {"approve", "decline", "defer", "pass_evaluation", "fail_evaluation", "fail_final", "uphold_objection"}
+VOTED = {
+    "approve",
+    "decline",
+    "defer",
+    "pass_evaluation",
+    "fail_evaluation",
+    "fail_final",
+    "uphold_objection",
+}
+
+
+def _user(request: HttpRequest) -> User:
+    """The logged-in user (views that call this are behind ``login_required``)."""
+    assert isinstance(request.user, User)
+    return request.user
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -71,21 +91,28 @@ def project_list(request: HttpRequest) -> HttpResponse:
         request,
         "deliberation/project_list.html",
         {
-            "page": page, "q": q, "state": state, "community": community,
-            "states": State.choices, "communities": Community.objects.all(),
+            "page": page,
+            "q": q,
+            "state": state,
+            "community": community,
+            "states": State.choices,
+            "communities": Community.objects.all(),
         },
     )
 
 
 @login_required
 def project_create(request: HttpRequest) -> HttpResponse:
-    mine = [
-        m.community for m in request.user.memberships.filter(role=Role.RESIDENT).select_related("community")  # type: ignore[union-attr]
-    ]
+    mine = list(
+        Community.objects.filter(memberships__user=_user(request), memberships__role=Role.RESIDENT)
+    )
     form = ProjectForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST":
-        community = next((c for c in mine if c.slug == request.POST.get("community")), mine[0] if len(mine) == 1 else None)
+        community = next(
+            (c for c in mine if c.slug == request.POST.get("community")),
+            mine[0] if len(mine) == 1 else None,
+        )
         if community is None:
             form.add_error(None, _("只有本社区登记居民可以提出提议"))
             status = 403 if not mine else 400
@@ -93,9 +120,14 @@ def project_create(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             try:
                 project = project_services.project_create(
-                    by=request.user, community=community, title=data["title"], summary=data["summary"],
-                    location=data["location"], category=data["category"],
-                    estimated_cost=data["estimated_cost"], photos=data["photos"],
+                    by=_user(request),
+                    community=community,
+                    title=data["title"],
+                    summary=data["summary"],
+                    location=data["location"],
+                    category=data["category"],
+                    estimated_cost=data["estimated_cost"],
+                    photos=data["photos"],
                     submit=bool(data["submit_now"]),
                 )
             except YishiError as exc:
@@ -108,16 +140,28 @@ def project_create(request: HttpRequest) -> HttpResponse:
                 return redirect("project-detail", pk=project.pk)
         else:
             status = 400
-    return render(request, "deliberation/project_form.html", {"form": form, "communities": mine}, status=status)
+    return render(
+        request,
+        "deliberation/project_form.html",
+        {"form": form, "communities": mine},
+        status=status,
+    )
 
 
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_object_or_404(projects_visible_to(user=request.user), pk=pk)
     user = request.user
     roles = roles_of(user, project.community)
-    allowed = project_services.allowed_transitions(project, user)
+    allowed = project_services.allowed_transitions(
+        project, user if isinstance(user, User) else None
+    )
     action_forms = [
-        {"name": name, "fields": [(f, FIELD_LABELS[f], kind, req) for f, kind, req in ACTION_FIELDS.get(name, [])]}
+        {
+            "name": name,
+            "fields": [
+                (f, FIELD_LABELS[f], kind, req) for f, kind, req in ACTION_FIELDS.get(name, [])
+            ],
+        }
         for name in allowed
         if name not in VOTED
     ]
@@ -136,11 +180,13 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "comments": project.comments.select_related("author"),
         "objections": project.objections.select_related("author"),
         "tasks": workflow.project_tasks(project),
-        "has_cosigned": user.is_authenticated and CoSign.objects.filter(project=project, user_id=user.pk).exists(),
+        "has_cosigned": user.is_authenticated
+        and CoSign.objects.filter(project=project, user_id=user.pk).exists(),
         "round": rnd,
         "tally": tally,
         "has_evaluated": bool(
-            rnd and user.is_authenticated
+            rnd
+            and user.is_authenticated
             and EvaluationParticipation.objects.filter(round=rnd, voter_id=user.pk).exists()
         ),
         "evaluation_form": EvaluationForm(),
@@ -155,7 +201,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def project_act(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     project = get_object_or_404(projects_visible_to(user=request.user), pk=pk)
     params = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
-    project = actions.act(project=project, name=name, by=request.user, params=params)
+    project = actions.act(project=project, name=name, by=_user(request), params=params)
     messages.success(request, _("已完成：%(state)s") % {"state": State(project.state).label})
     return redirect("project-detail", pk=project.pk)
 
@@ -165,7 +211,7 @@ def project_act(request: HttpRequest, pk: int, name: str) -> HttpResponse:
 @handle_domain_errors
 def project_cosign(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_object_or_404(projects_visible_to(user=request.user), pk=pk)
-    services.cosign_add(project=project, by=request.user)
+    services.cosign_add(project=project, by=_user(request))
     messages.success(request, _("附议成功"))
     return redirect("project-detail", pk=pk)
 
@@ -176,7 +222,9 @@ def project_cosign(request: HttpRequest, pk: int) -> HttpResponse:
 def project_evaluate(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_object_or_404(projects_visible_to(user=request.user), pk=pk)
     services.evaluation_vote(
-        project=project, by=request.user, choice=request.POST.get("choice", ""),
+        project=project,
+        by=_user(request),
+        choice=request.POST.get("choice", ""),
         comment=request.POST.get("comment", ""),
     )
     messages.success(request, _("评议已提交，感谢参与"))
@@ -188,7 +236,9 @@ def project_evaluate(request: HttpRequest, pk: int) -> HttpResponse:
 @handle_domain_errors
 def evaluation_close(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_object_or_404(projects_visible_to(user=request.user), pk=pk)
-    project = services.evaluation_close(project=project, by=request.user, force=bool(request.POST.get("force")))
+    project = services.evaluation_close(
+        project=project, by=_user(request), force=bool(request.POST.get("force"))
+    )
     messages.success(request, _("评议已结束：%(state)s") % {"state": State(project.state).label})
     return redirect("project-detail", pk=pk)
 
@@ -198,7 +248,7 @@ def evaluation_close(request: HttpRequest, pk: int) -> HttpResponse:
 @handle_domain_errors
 def objection_file(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_object_or_404(projects_visible_to(user=request.user), pk=pk)
-    services.objection_file(project=project, by=request.user, body=request.POST.get("body", ""))
+    services.objection_file(project=project, by=_user(request), body=request.POST.get("body", ""))
     messages.success(request, _("异议已提交，党委将处理"))
     return redirect("project-detail", pk=pk)
 
@@ -209,7 +259,9 @@ def objection_file(request: HttpRequest, pk: int) -> HttpResponse:
 def objection_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     objection = get_object_or_404(Objection, pk=pk)
     services.objection_resolve(
-        objection=objection, by=request.user, uphold=request.POST.get("uphold") == "1",
+        objection=objection,
+        by=_user(request),
+        uphold=request.POST.get("uphold") == "1",
         resolution=request.POST.get("resolution", ""),
     )
     return redirect("project-detail", pk=objection.project_id)
@@ -220,7 +272,9 @@ def objection_resolve(request: HttpRequest, pk: int) -> HttpResponse:
 @handle_domain_errors
 def comment_add(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_object_or_404(projects_visible_to(user=request.user), pk=pk)
-    project_services.project_comment(project=project, by=request.user, body=request.POST.get("body", ""))
+    project_services.project_comment(
+        project=project, by=_user(request), body=request.POST.get("body", "")
+    )
     return redirect("project-detail", pk=pk)
 
 

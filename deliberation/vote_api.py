@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -97,13 +97,17 @@ def _decision(request: Request, pk: int) -> Decision:
 
 class MotionSerializer(serializers.Serializer[Any]):
     motion = serializers.ChoiceField(choices=Decision.Motion.choices)
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True)
+    amount = serializers.DecimalField(
+        max_digits=14, decimal_places=2, required=False, allow_null=True
+    )
     reason = serializers.CharField(required=False, allow_blank=True)
 
 
 class VoteSerializer(serializers.Serializer[Any]):
     choice = serializers.ChoiceField(choices=DecisionVote.Choice.choices)
-    conflict = serializers.CharField(required=False, allow_blank=True, help_text="required to recuse")
+    conflict = serializers.CharField(
+        required=False, allow_blank=True, help_text="required to recuse"
+    )
 
 
 DecisionResponse = inline_serializer("Decision", {"id": serializers.IntegerField()})
@@ -127,7 +131,9 @@ class ProjectDecisions(APIView):
         project = get_object_or_404(projects_visible_to(user=request.user), pk=pk)
         data = _payload(request)
         amount = data.get("amount")
-        if isinstance(amount, bool) or not (amount is None or isinstance(amount, str | int | float)):
+        if isinstance(amount, bool) or not (
+            amount is None or isinstance(amount, str | int | float)
+        ):
             raise Invalid(_("金额格式不正确"), errors={"amount": [_("请输入数字")]})
         decision = services.decision_open(
             project=project,
@@ -157,7 +163,10 @@ class DecisionVotes(APIView):
         decision = _decision(request, pk)
         data = _payload(request)
         services.decision_vote(
-            decision=decision, by=request.user, choice=_text(data, "choice"), conflict=_text(data, "conflict")
+            decision=decision,
+            by=request.user,
+            choice=_text(data, "choice"),
+            conflict=_text(data, "conflict"),
         )
         decision.refresh_from_db()
         return Response(decision_body(decision), status=status.HTTP_201_CREATED)
@@ -169,13 +178,17 @@ class DecisionClose(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        request=inline_serializer("DecisionClose", {"minutes": serializers.CharField(required=False)}),
+        request=inline_serializer(
+            "DecisionClose", {"minutes": serializers.CharField(required=False)}
+        ),
         responses={200: DecisionResponse},
     )
     def post(self, request: Request, pk: int) -> Response:
         decision = _decision(request, pk)
         data = _payload(request)
-        decision = services.decision_close(decision=decision, by=request.user, minutes=_text(data, "minutes"))
+        decision = services.decision_close(
+            decision=decision, by=request.user, minutes=_text(data, "minutes")
+        )
         return Response(decision_body(decision))
 
 
@@ -193,7 +206,10 @@ class RoundCreateSerializer(serializers.Serializer[Any]):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
     budget = serializers.DecimalField(
-        max_digits=14, decimal_places=2, required=False, allow_null=True,
+        max_digits=14,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
         help_text="default: the fund's available amount",
     )
     rule = serializers.ChoiceField(choices=ballots.BudgetRule.choices)
@@ -242,10 +258,14 @@ class Rounds(APIView):
         if community is None:
             raise Invalid(_("社区不存在"), errors={"community": [_("不存在")]})
         open_now = data.pop("open")
-        rnd = ballots.round_create(community=community, by=request.user, project_ids=data.pop("projects"), **data)
+        rnd = ballots.round_create(
+            community=community, by=request.user, project_ids=data.pop("projects"), **data
+        )
         if open_now:
             rnd = ballots.round_open(round=rnd, by=request.user)
-        return Response(ballots.round_detail(rnd, user=request.user), status=status.HTTP_201_CREATED)
+        return Response(
+            ballots.round_detail(rnd, user=request.user), status=status.HTTP_201_CREATED
+        )
 
 
 class RoundDetail(APIView):
@@ -303,6 +323,3 @@ class RoundResults(APIView):
 
     def get(self, request: Request, pk: int) -> Response:
         return Response(ballots.round_results(_round(request, pk)))
-
-
-__all__ = ["Q"]

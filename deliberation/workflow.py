@@ -61,9 +61,10 @@ def _complete(task: Task, by: Any) -> None:
 
 def sync(project: Project, by: Any = None) -> None:
     """Bring the project's process in line with its state (idempotent)."""
-    if project.state == State.EVALUATING and not EvaluationRound.objects.filter(
-        project=project, closed_at__isnull=True
-    ).exists():
+    if (
+        project.state == State.EVALUATING
+        and not EvaluationRound.objects.filter(project=project, closed_at__isnull=True).exists()
+    ):
         from deliberation.services import evaluation_open_round
 
         evaluation_open_round(project=project)
@@ -73,7 +74,9 @@ def sync(project: Project, by: Any = None) -> None:
             ProjectFlow.start.run(project=project)
             _announce_tasks(project)
         return
-    wanted = "wait_cosign" if project.state == State.COLLECTING else STEPS.get(project.state, ("",))[0]
+    wanted = (
+        "wait_cosign" if project.state == State.COLLECTING else STEPS.get(project.state, ("",))[0]
+    )
     changed = False
     for task in open_step_tasks(process):
         if _node_name(task) != wanted:
@@ -124,11 +127,14 @@ def remind(activation: Any) -> None:
         return
     _n, role, title = STEPS[state]
     holders = Membership.objects.filter(community_id=project.community_id, role=role)
-    recipients = [host.owner_id] if host.owner_id else list(holders.values_list("user_id", flat=True))
+    recipients = (
+        [host.owner_id] if host.owner_id else list(holders.values_list("user_id", flat=True))
+    )
     notify(
         recipients=recipients,
         kind="task.reminder",
-        verb=_("待办已到期：%(title)s —— “%(project)s”") % {"title": title, "project": project.title},
+        verb=_("待办已到期：%(title)s —— “%(project)s”")
+        % {"title": title, "project": project.title},
         project_id=project.pk,
         project_title=project.title,
         url=f"/projects/{project.pk}/",
@@ -142,7 +148,9 @@ def escalate(activation: Any) -> None:
     project = activation.process.coerced.project
     state = NODE_STATE.get(_node_name(host))
     title = STEPS[state][2] if state else ""
-    supervisors = Membership.objects.filter(role=Role.SUPERVISOR, street_id=project.community.street_id)
+    supervisors = Membership.objects.filter(
+        role=Role.SUPERVISOR, street_id=project.community.street_id
+    )
     notify(
         recipients=supervisors.values_list("user_id", flat=True),
         kind="task.escalation",
@@ -209,7 +217,11 @@ def _items(tasks: QuerySet[Task]) -> list[InboxItem]:
         if state is None:
             continue
         _n, role, title = STEPS[state]
-        items.append(InboxItem(task=t, project=proc.project, title=str(title), role=role, due_at=timers.get(t.pk)))
+        items.append(
+            InboxItem(
+                task=t, project=proc.project, title=str(title), role=role, due_at=timers.get(t.pk)
+            )
+        )
     return items
 
 
@@ -225,13 +237,19 @@ def inbox(user: Any) -> list[InboxItem]:
 
 
 def project_tasks(project: Project) -> list[InboxItem]:
-    return _items(Task.objects.filter(process__projectprocess__project=project, flow_task_type="HUMAN", status__in=OPEN))
+    return _items(
+        Task.objects.filter(
+            process__projectprocess__project=project, flow_task_type="HUMAN", status__in=OPEN
+        )
+    )
 
 
 def overdue(*, street_id: int | None = None) -> list[InboxItem]:
     """Open tasks past their due date, oldest first (for supervisors)."""
     late = Task.objects.filter(
-        flow_task_type="TIMER", scheduled__lt=timezone.now(), previous__status__in=OPEN,
+        flow_task_type="TIMER",
+        scheduled__lt=timezone.now(),
+        previous__status__in=OPEN,
         previous__flow_task_type="HUMAN",
     ).values("previous")
     tasks = Task.objects.filter(pk__in=late)

@@ -1,4 +1,4 @@
-"""The stored notification inbox: nothing is missed while offline."""
+"""The stored notification inbox (nothing is missed while offline) and who wants what."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from django.utils.translation import gettext_lazy as _
 
 class Notification(models.Model):
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("接收人"),
     )
     kind = models.CharField(_("类型"), max_length=40)
     verb = models.CharField(_("内容"), max_length=300)
@@ -19,13 +22,16 @@ class Notification(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("操作人"),
     )
     # Plain ids, not foreign keys: notifications knows nothing of the apps that notify.
-    project_id = models.BigIntegerField(null=True, blank=True, db_index=True)
-    project_title = models.CharField(max_length=120, blank=True)
-    url = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    read_at = models.DateTimeField(null=True, blank=True)
+    project_id = models.BigIntegerField(_("项目编号"), null=True, blank=True, db_index=True)
+    project_title = models.CharField(_("项目"), max_length=120, blank=True)
+    url = models.CharField(_("链接"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+    # Set when the email went out (and claimed just before sending, so it goes out once).
+    emailed_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("通知")
@@ -35,3 +41,32 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient_id}: {self.verb}"
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+
+class NotificationPreference(models.Model):
+    """A user's choice for one kind; no row means the kind's defaults (see ``kinds.py``)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_preferences",
+        verbose_name=_("用户"),
+    )
+    kind = models.CharField(_("类型"), max_length=40)
+    in_app = models.BooleanField(_("接收"), default=True)
+    email = models.BooleanField(_("邮件"), default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("通知设置")
+        verbose_name_plural = _("通知设置")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="notification_pref_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.kind}"

@@ -32,7 +32,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(error_body(exc), status=exc.status)
     if isinstance(exc, ValidationError):
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
-        return Response({"detail": exc.messages[0], "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(
+            {"detail": exc.messages[0], "errors": errors}, status=status.HTTP_400_BAD_REQUEST
+        )
     if isinstance(exc, PermissionDenied) and not isinstance(exc, YishiError):
         return drf_exception_handler(exc, context)
     if isinstance(exc, Http404):

@@ -18,7 +18,9 @@ def user_has_role(user: Any, community: Community, role: str | None) -> bool:
     if role == Role.SUPERVISOR:
         return qs.filter(role=Role.SUPERVISOR, street_id=community.street_id).exists()
     if role is None:
-        return qs.filter(Q(community=community) | Q(role=Role.SUPERVISOR, street_id=community.street_id)).exists()
+        return qs.filter(
+            Q(community=community) | Q(role=Role.SUPERVISOR, street_id=community.street_id)
+        ).exists()
     return qs.filter(role=role, community=community).exists()
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -35,10 +35,15 @@ from projects.models import (
     Role,
     State,
 )
-from projects.models.lifecycle import CONDITION_MESSAGES, MAX_AMOUNT, SYSTEM, TRANSITION_ROLES, user_may
+from projects.models.lifecycle import (
+    CONDITION_MESSAGES,
+    MAX_AMOUNT,
+    SYSTEM,
+    TRANSITION_ROLES,
+    user_may,
+)
 from projects.selectors import user_has_role
 
-User = AbstractBaseUser
 MAX_PHOTOS = 6
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 
@@ -77,11 +82,17 @@ def _unmet_conditions(project: Project, name: str) -> list[str]:
     transition = _transition_meta(name).get_transition(project.state)
     if transition is None:
         return []
-    return [str(CONDITION_MESSAGES.get(c, c.__name__)) for c in transition.conditions if not c(project)]
+    return [
+        str(CONDITION_MESSAGES.get(c, c.__name__)) for c in transition.conditions if not c(project)
+    ]
 
 
 def _lock(project: Project) -> Project:
-    return Project.objects.select_for_update().select_related("community", "community__street").get(pk=project.pk)
+    return (
+        Project.objects.select_for_update()
+        .select_related("community", "community__street")
+        .get(pk=project.pk)
+    )
 
 
 def _clean_reason(reason: str, *, required: bool) -> str:
@@ -154,8 +165,7 @@ def _fire(
         meta = _transition_meta(name)
         if not meta.has_transition(source):
             raise Conflict(
-                _("项目当前状态为“%(state)s”，不能执行此操作")
-                % {"state": State(source).label},
+                _("项目当前状态为“%(state)s”，不能执行此操作") % {"state": State(source).label},
                 state=source,
                 allowed=allowed_transitions(locked, by),
             )
@@ -163,9 +173,7 @@ def _fire(
             prepare(locked)
         unmet = _unmet_conditions(locked, name)
         if unmet:
-            raise Conflict(
-                "；".join(unmet), state=source, allowed=allowed_transitions(locked, by)
-            )
+            raise Conflict("；".join(unmet), state=source, allowed=allowed_transitions(locked, by))
         try:
             _transition_method(locked, name)()
         except TransitionNotAllowed:  # pragma: no cover - checked above; kept as a last guard
@@ -215,7 +223,9 @@ def _check_photo(photo: UploadedFile) -> None:
         with Image.open(photo) as img:
             img.verify()
         if (img.format or "").upper() not in {"JPEG", "PNG", "GIF", "WEBP"}:
-            raise Invalid(_("只能上传 JPEG、PNG、GIF 或 WebP 图片"), errors={"photos": [_("格式不支持")]})
+            raise Invalid(
+                _("只能上传 JPEG、PNG、GIF 或 WebP 图片"), errors={"photos": [_("格式不支持")]}
+            )
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise Invalid(_("上传的文件不是有效的图片"), errors={"photos": [_("不是图片")]}) from None
     finally:
@@ -239,7 +249,9 @@ def project_create(
         raise Forbidden(_("只有本社区登记居民可以提出提议"))
     photos = list(photos)
     if len(photos) > MAX_PHOTOS:
-        raise Invalid(_("最多上传 %(n)d 张照片") % {"n": MAX_PHOTOS}, errors={"photos": [_("过多")]})
+        raise Invalid(
+            _("最多上传 %(n)d 张照片") % {"n": MAX_PHOTOS}, errors={"photos": [_("过多")]}
+        )
     for photo in photos:
         _check_photo(photo)
     project = Project(
@@ -269,13 +281,18 @@ def project_comment(*, project: Project, by: User, body: str) -> Comment:
     body = (body or "").strip()
     if not project.flags.can_comment:
         raise Conflict(_("此状态下不能评论"), state=project.state)
-    if not (user_has_role(by, project.community, Role.RESIDENT) or user_has_role(by, project.community, None)):
+    if not (
+        user_has_role(by, project.community, Role.RESIDENT)
+        or user_has_role(by, project.community, None)
+    ):
         raise Forbidden(_("只有本社区成员可以评论"))
     comment = Comment(project=project, author=by, body=body)
     try:
         comment.full_clean()
     except ValidationError as e:
-        raise Invalid(_("评论不能为空且不超过 2000 字"), errors={"body": [str(m) for m in e.messages]}) from None
+        raise Invalid(
+            _("评论不能为空且不超过 2000 字"), errors={"body": [str(m) for m in e.messages]}
+        ) from None
     with transaction.atomic():
         comment.save()
         publish_on_commit(
@@ -291,7 +308,9 @@ def project_submit(*, project: Project, by: User) -> Project:
 
 
 def project_withdraw(*, project: Project, by: User, reason: str = "") -> Project:
-    return _fire(project=project, name="withdraw", by=by, reason=_clean_reason(reason, required=False))
+    return _fire(
+        project=project, name="withdraw", by=by, reason=_clean_reason(reason, required=False)
+    )
 
 
 def project_reach_threshold(*, project: Project, by: User | None = None) -> Project:
@@ -304,7 +323,9 @@ def project_expire(*, project: Project) -> Project:
 
 
 def project_accept(*, project: Project, by: User, reason: str = "") -> Project:
-    return _fire(project=project, name="accept", by=by, reason=_clean_reason(reason, required=False))
+    return _fire(
+        project=project, name="accept", by=by, reason=_clean_reason(reason, required=False)
+    )
 
 
 def project_reject(*, project: Project, by: User, reason: str) -> Project:
@@ -317,7 +338,13 @@ def project_reject(*, project: Project, by: User, reason: str) -> Project:
 
 
 def project_assess(
-    *, project: Project, by: User, assessed_cost: Any, plan: str, duration_days: Any, reason: str = ""
+    *,
+    project: Project,
+    by: User,
+    assessed_cost: Any,
+    plan: str,
+    duration_days: Any,
+    reason: str = "",
 ) -> Project:
     cost = parse_amount(assessed_cost, field="assessed_cost")
     plan = (plan or "").strip()
@@ -333,12 +360,21 @@ def project_assess(
     def record(p: Project) -> None:
         p.assessed_cost, p.plan, p.duration_days = cost, plan, days
 
-    return _fire(project=project, name="assess", by=by, reason=_clean_reason(reason, required=False), amount=cost, prepare=record)
+    return _fire(
+        project=project,
+        name="assess",
+        by=by,
+        reason=_clean_reason(reason, required=False),
+        amount=cost,
+        prepare=record,
+    )
 
 
 def project_recommend(*, project: Project, by: User, reason: str) -> Project:
     """The council's recommendation, with its minutes as the reason."""
-    return _fire(project=project, name="recommend", by=by, reason=_clean_reason(reason, required=True))
+    return _fire(
+        project=project, name="recommend", by=by, reason=_clean_reason(reason, required=True)
+    )
 
 
 def project_approve(*, project: Project, by: User, amount: Any, reason: str = "") -> Project:
@@ -352,8 +388,13 @@ def project_approve(*, project: Project, by: User, amount: Any, reason: str = ""
         ledger.allocate(project=p, amount=value, by=by)
 
     return _fire(
-        project=project, name="approve", by=by, reason=_clean_reason(reason, required=False),
-        amount=value, prepare=record, after=allocate,
+        project=project,
+        name="approve",
+        by=by,
+        reason=_clean_reason(reason, required=False),
+        amount=value,
+        prepare=record,
+        after=allocate,
     )
 
 
@@ -377,21 +418,27 @@ def project_uphold_objection(*, project: Project, by: User, reason: str) -> Proj
         ledger.return_unreleased(project=p, by=by, memo=_("公示异议成立，退回批准金额"))
 
     return _fire(
-        project=project, name="uphold_objection", by=by,
-        reason=_clean_reason(reason, required=True), after=give_back,
+        project=project,
+        name="uphold_objection",
+        by=by,
+        reason=_clean_reason(reason, required=True),
+        after=give_back,
     )
 
 
 def project_start_execution(*, project: Project, by: User, reason: str = "") -> Project:
     def advance(p: Project) -> None:
         if p.executor_id is None:
-            p.executor = by  # type: ignore[assignment]
+            p.executor = by
             p.save(update_fields=["executor"])
         ledger.release_advance(project=p, by=by)
 
     return _fire(
-        project=project, name="start_execution", by=by,
-        reason=_clean_reason(reason, required=False), after=advance,
+        project=project,
+        name="start_execution",
+        by=by,
+        reason=_clean_reason(reason, required=False),
+        after=advance,
     )
 
 

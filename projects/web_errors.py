@@ -30,7 +30,9 @@ def handle_domain_errors(view: Callable[..., HttpResponse]) -> Callable[..., Htt
             response = redirect(back)
             if request.method == "POST":
                 # keep the status visible to API-like clients and tests
-                return render(request, "error.html", {"error": exc, "back": back}, status=exc.status)
+                return render(
+                    request, "error.html", {"error": exc, "back": back}, status=exc.status
+                )
             return response
 
     return wrapper

@@ -47,7 +47,9 @@ def community(street: Street) -> Community:
 
 @pytest.fixture
 def other_community(street: Street) -> Community:
-    return Community.objects.create(street=street, name="和平社区", slug="heping", cosign_threshold=3)
+    return Community.objects.create(
+        street=street, name="和平社区", slug="heping", cosign_threshold=3
+    )
 
 
 def add_role(user: Any, community: Community, role: str, household: str = "") -> Membership:

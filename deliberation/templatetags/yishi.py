@@ -16,8 +16,8 @@ def panel(context: Any, name: str) -> SafeString:
     try:
         tpl = get_template(name)
     except TemplateDoesNotExist:
-        return mark_safe("")  # noqa: S308 - empty string
-    return tpl.render(context.flatten(), context.get("request"))
+        return mark_safe("")
+    return mark_safe(tpl.render(context.flatten(), context.get("request")))  # noqa: S308 - a rendered template
 
 
 @register.filter

@@ -2,11 +2,11 @@
 
 from projects.models.lifecycle import (
     STATE_FLAGS,
+    Comment,
     Project,
     ProjectEvent,
     ProjectFollower,
     ProjectPhoto,
-    Comment,
     State,
     StateFlags,
 )
@@ -16,11 +16,11 @@ from projects.models.places import Community, Grid, Membership, Role, Street
 __all__ = [
     "STATE_FLAGS",
     "Comment",
+    "Community",
     "EntryKind",
     "Fund",
-    "LedgerEntry",
-    "Community",
     "Grid",
+    "LedgerEntry",
     "Membership",
     "Project",
     "ProjectEvent",

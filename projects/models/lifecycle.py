@@ -8,6 +8,7 @@ transition, save, write the ``ProjectEvent`` audit row and publish on commit, in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -126,39 +127,39 @@ def _permission(name: str) -> Any:
 
 
 # --- Conditions (guards). Each reads only the project and rows it owns. ------------------------
-def cosign_threshold_met(p: Project) -> bool:
+def cosign_threshold_met(p: Any) -> bool:
     return p.cosign_count >= p.community.cosign_threshold
 
 
-def cosign_window_over(p: Project) -> bool:
+def cosign_window_over(p: Any) -> bool:
     return p.cosign_deadline is not None and timezone.now() >= p.cosign_deadline
 
 
-def assessment_complete(p: Project) -> bool:
+def assessment_complete(p: Any) -> bool:
     return p.assessed_cost is not None and bool(p.plan.strip()) and p.duration_days is not None
 
 
-def publicity_over(p: Project) -> bool:
+def publicity_over(p: Any) -> bool:
     return p.publicity_ends_at is not None and timezone.now() >= p.publicity_ends_at
 
 
-def no_pending_objection(p: Project) -> bool:
+def no_pending_objection(p: Any) -> bool:
     return not p.has_pending_objection
 
 
-def objection_pending(p: Project) -> bool:
+def objection_pending(p: Any) -> bool:
     return p.has_pending_objection
 
 
-def has_approved_amount(p: Project) -> bool:
+def has_approved_amount(p: Any) -> bool:
     return p.approved_amount is not None and p.approved_amount > 0
 
 
-def rectification_rounds_left(p: Project) -> bool:
+def rectification_rounds_left(p: Any) -> bool:
     return p.rectification_count < p.community.max_rectification_rounds
 
 
-def rectification_rounds_exhausted(p: Project) -> bool:
+def rectification_rounds_exhausted(p: Any) -> bool:
     return not rectification_rounds_left(p)
 
 
@@ -229,7 +230,10 @@ class Project(FSMModelMixin, models.Model):
     )
     plan = models.TextField(_("实施方案"), max_length=5000, blank=True)
     duration_days = models.PositiveIntegerField(
-        _("工期(天)"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(3650)]
+        _("工期(天)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
     )
     # decision and 公示
     approved_amount = models.DecimalField(
@@ -292,7 +296,7 @@ class Project(FSMModelMixin, models.Model):
     def submit(self) -> None:
         now = timezone.now()
         self.submitted_at = now
-        self.cosign_deadline = now + timezone.timedelta(days=self.community.cosign_window_days)
+        self.cosign_deadline = now + timedelta(days=self.community.cosign_window_days)
 
     @transition(
         field=state,
@@ -324,7 +328,10 @@ class Project(FSMModelMixin, models.Model):
         self.closed_at = timezone.now()
 
     @transition(
-        field=state, source=State.SCREENING, target=State.ASSESSING, permission=_permission("accept")
+        field=state,
+        source=State.SCREENING,
+        target=State.ASSESSING,
+        permission=_permission("accept"),
     )
     def accept(self) -> None:
         pass
@@ -364,7 +371,7 @@ class Project(FSMModelMixin, models.Model):
     def approve(self) -> None:
         now = timezone.now()
         self.decided_at = now
-        self.publicity_ends_at = now + timezone.timedelta(days=self.community.publicity_days)
+        self.publicity_ends_at = now + timedelta(days=self.community.publicity_days)
         self.has_pending_objection = False
 
     @transition(
@@ -375,7 +382,10 @@ class Project(FSMModelMixin, models.Model):
         self.closed_at = self.decided_at
 
     @transition(
-        field=state, source=State.DECIDING, target=State.DELIBERATING, permission=_permission("defer")
+        field=state,
+        source=State.DECIDING,
+        target=State.DELIBERATING,
+        permission=_permission("defer"),
     )
     def defer(self) -> None:
         self.decided_at = timezone.now()
@@ -467,6 +477,9 @@ class ProjectPhoto(models.Model):
         verbose_name_plural = _("照片")
         ordering = ["created_at", "pk"]
 
+    def __str__(self) -> str:
+        return f"{self.project_id}: {self.image.name}"
+
 
 class ProjectEvent(models.Model):
     """The audit trail: one row per transition (and per other recorded act), never edited."""
@@ -506,6 +519,9 @@ class Comment(models.Model):
         verbose_name_plural = _("评论")
         ordering = ["created_at", "pk"]
 
+    def __str__(self) -> str:
+        return f"{self.author_id}: {self.body[:30]}"
+
 
 class ProjectFollower(models.Model):
     """Who hears of every state change: the proposer, co-signers, anyone who follows."""
@@ -518,3 +534,6 @@ class ProjectFollower(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["project", "user"], name="follower_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} follows {self.project_id}"

@@ -34,15 +34,30 @@ def png_bytes() -> bytes:
     return buf.getvalue()
 
 
-GOOD = {"community": "xingfu", "title": "楼道照明改造", "summary": "3号楼楼道灯坏了半年，晚上很危险。"}
+GOOD = {
+    "community": "xingfu",
+    "title": "楼道照明改造",
+    "summary": "3号楼楼道灯坏了半年，晚上很危险。",
+}
 
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("title", ""), ("title", "x" * 121), ("summary", ""), ("summary", "长" * 5001), ("title", "路灯"),
-     ("estimated_cost", "-5"), ("estimated_cost", "1e20"), ("estimated_cost", "12.345"), ("community", "nowhere")],
+    [
+        ("title", ""),
+        ("title", "x" * 121),
+        ("summary", ""),
+        ("summary", "长" * 5001),
+        ("title", "路灯"),
+        ("estimated_cost", "-5"),
+        ("estimated_cost", "1e20"),
+        ("estimated_cost", "12.345"),
+        ("community", "nowhere"),
+    ],
 )
-def test_bad_proposal_is_refused_and_nothing_written(cast: dict[str, Any], field: str, value: str) -> None:
+def test_bad_proposal_is_refused_and_nothing_written(
+    cast: dict[str, Any], field: str, value: str
+) -> None:
     r = api(cast["resident"]).post("/api/v1/projects/", {**GOOD, field: value}, format="json")
     assert r.status_code == 400, r.content
     assert field in r.json()["errors"]
@@ -51,14 +66,18 @@ def test_bad_proposal_is_refused_and_nothing_written(cast: dict[str, Any], field
 
 def test_non_image_upload_is_refused(cast: dict[str, Any]) -> None:
     fake = SimpleUploadedFile("photo.jpg", b"%PDF-1.4 not an image", content_type="image/jpeg")
-    r = api(cast["resident"]).post("/api/v1/projects/", {**GOOD, "photos": [fake]}, format="multipart")
+    r = api(cast["resident"]).post(
+        "/api/v1/projects/", {**GOOD, "photos": [fake]}, format="multipart"
+    )
     assert r.status_code == 400
     assert not Project.objects.exists() and not ProjectPhoto.objects.exists()
 
 
 def test_real_photo_is_kept(cast: dict[str, Any]) -> None:
     photo = SimpleUploadedFile("photo.png", png_bytes(), content_type="image/png")
-    r = api(cast["resident"]).post("/api/v1/projects/", {**GOOD, "photos": [photo]}, format="multipart")
+    r = api(cast["resident"]).post(
+        "/api/v1/projects/", {**GOOD, "photos": [photo]}, format="multipart"
+    )
     assert r.status_code == 201, r.content
     assert ProjectPhoto.objects.filter(project_id=r.json()["id"]).count() == 1
 
@@ -68,7 +87,9 @@ def test_non_resident_cannot_propose(cast: dict[str, Any]) -> None:
     assert r.status_code == 403 and not Project.objects.exists()
 
 
-@pytest.mark.parametrize("cost", ["-100", "0", "abc", "1.999", "99999999999999999", "NaN", "Infinity", ""])
+@pytest.mark.parametrize(
+    "cost", ["-100", "0", "abc", "1.999", "99999999999999999", "NaN", "Infinity", ""]
+)
 def test_absurd_amounts_are_refused(cast: dict[str, Any], community: Any, cost: str) -> None:
     p = new_project(community, cast["resident"])
     Project.objects.filter(pk=p.pk).update(state=State.ASSESSING)
@@ -85,10 +106,14 @@ def test_absurd_amounts_are_refused(cast: dict[str, Any], community: Any, cost: 
     assert ProjectEvent.objects.count() == before
 
 
-def test_decision_amount_over_fund_is_refused(cast: dict[str, Any], community: Any, fund: Any) -> None:
+def test_decision_amount_over_fund_is_refused(
+    cast: dict[str, Any], community: Any, fund: Any
+) -> None:
     p = new_project(community, cast["resident"])
     Project.objects.filter(pk=p.pk).update(state=State.DECIDING)
-    d = services.decision_open(project=p, by=cast["committee"], motion="approve", amount="1000000.01")
+    d = services.decision_open(
+        project=p, by=cast["committee"], motion="approve", amount="1000000.01"
+    )
     for key in ("committee", "committee2", "committee3"):
         services.decision_vote(decision=d, by=cast[key], choice="yes")
     from projects.errors import Invalid
@@ -115,7 +140,9 @@ def test_proposer_cannot_cosign_own(cast: dict[str, Any], community: Any) -> Non
     assert api(cast["resident"]).post(f"/api/v1/projects/{p.pk}/cosign/").status_code == 400
 
 
-def test_cosign_after_window_is_refused(cast: dict[str, Any], community: Any, make_resident: Any) -> None:
+def test_cosign_after_window_is_refused(
+    cast: dict[str, Any], community: Any, make_resident: Any
+) -> None:
     p = new_project(community, cast["resident"], submit=True)
     Project.objects.filter(pk=p.pk).update(cosign_deadline=timezone.now() - timedelta(seconds=1))
     r = api(make_resident()).post(f"/api/v1/projects/{p.pk}/cosign/")
@@ -123,7 +150,9 @@ def test_cosign_after_window_is_refused(cast: dict[str, Any], community: Any, ma
     assert not CoSign.objects.exists()
 
 
-def test_cosign_of_another_community_is_forbidden(cast: dict[str, Any], community: Any, other_community: Any, make_resident: Any) -> None:
+def test_cosign_of_another_community_is_forbidden(
+    cast: dict[str, Any], community: Any, other_community: Any, make_resident: Any
+) -> None:
     p = new_project(community, cast["resident"], submit=True)
     stranger = make_resident(where=other_community)
     assert api(stranger).post(f"/api/v1/projects/{p.pk}/cosign/").status_code == 403
@@ -140,14 +169,20 @@ def evaluating_project(cast: dict[str, Any], community: Any) -> Project:
 def test_second_evaluation_is_refused_and_not_counted(cast: dict[str, Any], community: Any) -> None:
     p = evaluating_project(cast, community)
     url = f"/api/v1/projects/{p.pk}/evaluation/"
-    assert api(cast["resident"]).post(url, {"choice": "satisfied"}, format="json").status_code == 201
+    assert (
+        api(cast["resident"]).post(url, {"choice": "satisfied"}, format="json").status_code == 201
+    )
     r = api(cast["resident"]).post(url, {"choice": "dissatisfied"}, format="json")
     assert r.status_code == 400
     assert EvaluationBallot.objects.count() == 1 and EvaluationParticipation.objects.count() == 1
 
 
-@pytest.mark.parametrize("body", [{}, {"choice": "great"}, {"choice": ""}, {"choice": "satisfied", "comment": "x" * 501}])
-def test_bad_evaluation_choice_is_refused(cast: dict[str, Any], community: Any, body: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "body", [{}, {"choice": "great"}, {"choice": ""}, {"choice": "satisfied", "comment": "x" * 501}]
+)
+def test_bad_evaluation_choice_is_refused(
+    cast: dict[str, Any], community: Any, body: dict[str, Any]
+) -> None:
     p = evaluating_project(cast, community)
     r = api(cast["resident"]).post(f"/api/v1/projects/{p.pk}/evaluation/", body, format="json")
     assert r.status_code == 400
@@ -157,29 +192,37 @@ def test_bad_evaluation_choice_is_refused(cast: dict[str, Any], community: Any, 
 def test_evaluation_outside_window_is_refused(cast: dict[str, Any], community: Any) -> None:
     p = evaluating_project(cast, community)
     p.evaluation_rounds.update(closes_at=timezone.now() - timedelta(seconds=1))
-    r = api(cast["resident"]).post(f"/api/v1/projects/{p.pk}/evaluation/", {"choice": "satisfied"}, format="json")
+    r = api(cast["resident"]).post(
+        f"/api/v1/projects/{p.pk}/evaluation/", {"choice": "satisfied"}, format="json"
+    )
     assert r.status_code == 409
     assert not EvaluationBallot.objects.exists()
 
 
 def test_evaluation_in_wrong_state_is_refused(cast: dict[str, Any], community: Any) -> None:
     p = new_project(community, cast["resident"], submit=True)
-    r = api(cast["resident"]).post(f"/api/v1/projects/{p.pk}/evaluation/", {"choice": "satisfied"}, format="json")
+    r = api(cast["resident"]).post(
+        f"/api/v1/projects/{p.pk}/evaluation/", {"choice": "satisfied"}, format="json"
+    )
     assert r.status_code == 409
 
 
 def test_non_resident_cannot_evaluate(cast: dict[str, Any], community: Any) -> None:
     p = evaluating_project(cast, community)
-    r = api(cast["clerk"]).post(f"/api/v1/projects/{p.pk}/evaluation/", {"choice": "satisfied"}, format="json")
+    r = api(cast["clerk"]).post(
+        f"/api/v1/projects/{p.pk}/evaluation/", {"choice": "satisfied"}, format="json"
+    )
     assert r.status_code == 403
 
 
 def test_errors_are_translated(cast: dict[str, Any], community: Any) -> None:
     p = new_project(community, cast["resident"], submit=True)
     zh = api(cast["clerk"]).post(f"/api/v1/projects/{p.pk}/transitions/accept/").json()["detail"]
-    en = api(cast["clerk"]).post(
-        f"/api/v1/projects/{p.pk}/transitions/accept/", HTTP_ACCEPT_LANGUAGE="en"
-    ).json()["detail"]
+    en = (
+        api(cast["clerk"])
+        .post(f"/api/v1/projects/{p.pk}/transitions/accept/", HTTP_ACCEPT_LANGUAGE="en")
+        .json()["detail"]
+    )
     assert "附议中" in zh
     with override("en"):
         assert en != zh and "Collecting" in en
@@ -199,7 +242,9 @@ def test_errors_are_translated(cast: dict[str, Any], community: Any) -> None:
         ("post", "/api/v1/projects/{pk}/evaluation/", "garbage"),
     ],
 )
-def test_no_input_produces_a_500(cast: dict[str, Any], community: Any, method: str, url: str, body: Any) -> None:
+def test_no_input_produces_a_500(
+    cast: dict[str, Any], community: Any, method: str, url: str, body: Any
+) -> None:
     p = new_project(community, cast["resident"])
     client = api(cast["resident"])
     url = url.replace("{pk}", str(p.pk))

@@ -20,7 +20,9 @@ def api(user: Any) -> APIClient:
     return c
 
 
-def post(user: Any, url: str, data: dict[str, Any] | None = None, status: int = 200) -> dict[str, Any]:
+def post(
+    user: Any, url: str, data: dict[str, Any] | None = None, status: int = 200
+) -> dict[str, Any]:
     r = api(user).post(url, data or {}, format="json")
     assert r.status_code == status, (url, r.status_code, r.content.decode())
     return r.json()
@@ -41,8 +43,13 @@ def vote_evaluation(pk: int, voters: list[Any], choices: list[str]) -> None:
 
 def carry_to_executing(cast: dict[str, Any], residents: list[Any], amount: str) -> int:
     body = post(
-        cast["resident"], "/api/v1/projects/",
-        {"community": "xingfu", "title": "小区路灯改造", "summary": "东门到 5 号楼一段没有路灯，夜里很黑。"},
+        cast["resident"],
+        "/api/v1/projects/",
+        {
+            "community": "xingfu",
+            "title": "小区路灯改造",
+            "summary": "东门到 5 号楼一段没有路灯，夜里很黑。",
+        },
         status=201,
     )
     pk = body["id"]
@@ -53,12 +60,23 @@ def carry_to_executing(cast: dict[str, Any], residents: list[Any], amount: str) 
     assert body["state"] == "screening"
     assert post(cast["clerk"], t(pk, "accept"))["state"] == "assessing"
     body = post(
-        cast["clerk"], t(pk, "assess"),
+        cast["clerk"],
+        t(pk, "assess"),
         {"assessed_cost": amount, "plan": "安装 12 盏太阳能路灯", "duration_days": 20},
     )
     assert body["state"] == "deliberating" and body["assessed_cost"] == amount
-    assert post(cast["council"], t(pk, "recommend"), {"reason": "议事会 7 人出席，6 票建议实施"})["state"] == "deciding"
-    decision = post(cast["committee"], f"/api/v1/projects/{pk}/decisions/", {"motion": "approve", "amount": amount}, status=201)
+    assert (
+        post(cast["council"], t(pk, "recommend"), {"reason": "议事会 7 人出席，6 票建议实施"})[
+            "state"
+        ]
+        == "deciding"
+    )
+    decision = post(
+        cast["committee"],
+        f"/api/v1/projects/{pk}/decisions/",
+        {"motion": "approve", "amount": amount},
+        status=201,
+    )
     for key in ("committee", "committee2", "committee3"):
         post(cast[key], f"/api/v1/decisions/{decision['id']}/votes/", {"choice": "yes"}, status=201)
     post(cast["committee"], f"/api/v1/decisions/{decision['id']}/close/", {"minutes": "一致同意"})
@@ -69,7 +87,10 @@ def carry_to_executing(cast: dict[str, Any], residents: list[Any], amount: str) 
     assert r.status_code == 409
     end_publicity(pk)
     assert post(cast["clerk"], t(pk, "start_execution"))["state"] == "executing"
-    assert post(cast["clerk"], t(pk, "deliver"), {"report": "12 盏灯已安装并验收"})["state"] == "evaluating"
+    assert (
+        post(cast["clerk"], t(pk, "deliver"), {"report": "12 盏灯已安装并验收"})["state"]
+        == "evaluating"
+    )
     return pk
 
 
@@ -79,13 +100,21 @@ def audit(pk: int) -> list[tuple[str, str, str, str | None]]:
 
 
 @pytest.mark.django_db
-def test_proposal_walks_from_draft_to_closed_over_http(cast: dict[str, Any], make_resident: Any, fund: Any) -> None:
+def test_proposal_walks_from_draft_to_closed_over_http(
+    cast: dict[str, Any], make_resident: Any, fund: Any
+) -> None:
     residents = [make_resident() for _ in range(5)]
     pk = carry_to_executing(cast, residents, "36000.00")
-    vote_evaluation(pk, residents[:4] + [cast["resident"]], ["satisfied", "satisfied", "basically_satisfied", "satisfied", "dissatisfied"])
+    vote_evaluation(
+        pk,
+        [*residents[:4], cast["resident"]],
+        ["satisfied", "satisfied", "basically_satisfied", "satisfied", "dissatisfied"],
+    )
     # The window is open and not everyone has voted: closing now is refused.
     assert api(cast["clerk"]).post(t(pk, "pass_evaluation"), {}, format="json").status_code == 409
-    EvaluationRound.objects.filter(project_id=pk).update(closes_at=timezone.now() - timedelta(seconds=1))
+    EvaluationRound.objects.filter(project_id=pk).update(
+        closes_at=timezone.now() - timedelta(seconds=1)
+    )
     assert post(cast["clerk"], t(pk, "pass_evaluation"))["state"] == "closed"
 
     assert audit(pk) == [
@@ -105,11 +134,15 @@ def test_proposal_walks_from_draft_to_closed_over_http(cast: dict[str, Any], mak
 
 
 @pytest.mark.django_db
-def test_failed_evaluation_rectifies_then_passes(cast: dict[str, Any], make_resident: Any, fund: Any) -> None:
+def test_failed_evaluation_rectifies_then_passes(
+    cast: dict[str, Any], make_resident: Any, fund: Any
+) -> None:
     residents = [make_resident() for _ in range(5)]
     pk = carry_to_executing(cast, residents, "20000.00")
     vote_evaluation(pk, residents[:3], ["dissatisfied", "dissatisfied", "satisfied"])
-    EvaluationRound.objects.filter(project_id=pk).update(closes_at=timezone.now() - timedelta(seconds=1))
+    EvaluationRound.objects.filter(project_id=pk).update(
+        closes_at=timezone.now() - timedelta(seconds=1)
+    )
     # The votes say fail: asking for a pass is a conflict that names the right outcome.
     r = api(cast["clerk"]).post(t(pk, "pass_evaluation"), {}, format="json")
     assert r.status_code == 409 and r.json()["allowed"] == ["fail_evaluation"]
@@ -118,9 +151,13 @@ def test_failed_evaluation_rectifies_then_passes(cast: dict[str, Any], make_resi
     assert body["state"] == "evaluating" and body["evaluation"]["round"] == 2
     # A second round: everyone may vote again, once.
     vote_evaluation(pk, residents[:5], ["satisfied"] * 4 + ["basically_satisfied"])
-    r = api(residents[0]).post(f"/api/v1/projects/{pk}/evaluation/", {"choice": "satisfied"}, format="json")
+    r = api(residents[0]).post(
+        f"/api/v1/projects/{pk}/evaluation/", {"choice": "satisfied"}, format="json"
+    )
     assert r.status_code == 400
-    EvaluationRound.objects.filter(project_id=pk, number=2).update(closes_at=timezone.now() - timedelta(seconds=1))
+    EvaluationRound.objects.filter(project_id=pk, number=2).update(
+        closes_at=timezone.now() - timedelta(seconds=1)
+    )
     assert post(cast["clerk"], t(pk, "pass_evaluation"))["state"] == "closed"
 
     actions = [a for a, *_ in audit(pk)]

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
-import pytest
 from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.timers import fire_due_timers
@@ -43,19 +41,28 @@ def test_submitting_starts_process_and_threshold_opens_screening_task(
     assert workflow.inbox(cast["council"]) == []
 
 
-def test_each_step_moves_task_to_next_role(cast: dict[str, Any], make_resident: Any, fund: Any) -> None:
+def test_each_step_moves_task_to_next_role(
+    cast: dict[str, Any], make_resident: Any, fund: Any
+) -> None:
     c = cast["resident"].memberships.first().community
     p = new_project(c, cast["resident"], submit=True)
     cosign_to_threshold(p, make_resident)
     p = actions.act(project=p, name="accept", by=cast["clerk"])
     assert step_names(p) == ["assess"]
     p = actions.act(
-        project=p, name="assess", by=cast["clerk"],
+        project=p,
+        name="assess",
+        by=cast["clerk"],
         params={"assessed_cost": "12000.00", "plan": "更换 24 盏 LED 灯", "duration_days": 10},
     )
     assert step_names(p) == ["council"]
     assert [i.project.pk for i in workflow.inbox(cast["council"])] == [p.pk]
-    p = actions.act(project=p, name="recommend", by=cast["council"], params={"reason": "议事会 5 人出席，一致建议实施"})
+    p = actions.act(
+        project=p,
+        name="recommend",
+        by=cast["council"],
+        params={"reason": "议事会 5 人出席，一致建议实施"},
+    )
     assert step_names(p) == ["decide"]
     d = services.decision_open(project=p, by=cast["committee"], motion="approve", amount="12000.00")
     for key in ("committee", "committee2", "committee3"):
@@ -64,26 +71,40 @@ def test_each_step_moves_task_to_next_role(cast: dict[str, Any], make_resident: 
     p.refresh_from_db()
     assert p.state == State.PUBLICIZING
     assert step_names(p) == ["publicity"]
-    done = Task.objects.filter(process__projectprocess__project=p, flow_task_type="HUMAN", status="DONE")
+    done = Task.objects.filter(
+        process__projectprocess__project=p, flow_task_type="HUMAN", status="DONE"
+    )
     owners = {t.flow_task.name: t.owner.username for t in done}
-    assert owners == {"screen": "clerk", "assess": "clerk", "council": "council", "decide": "committee"}
+    assert owners == {
+        "screen": "clerk",
+        "assess": "clerk",
+        "council": "council",
+        "decide": "committee",
+    }
 
 
-def test_overdue_task_reminds_then_escalates(cast: dict[str, Any], make_resident: Any, fund: Any) -> None:
+def test_overdue_task_reminds_then_escalates(
+    cast: dict[str, Any], make_resident: Any, fund: Any
+) -> None:
     c = cast["resident"].memberships.first().community
     p = new_project(c, cast["resident"], submit=True)
     cosign_to_threshold(p, make_resident)
     item = workflow.project_tasks(p)[0]
     assert item.due_at is not None
     assert item.due_at - timezone.now() > timedelta(days=c.task_due_days) - timedelta(minutes=1)
-    Task.objects.filter(previous=item.task, flow_task_type="TIMER").update(scheduled=timezone.now() - timedelta(minutes=1))
+    Task.objects.filter(previous=item.task, flow_task_type="TIMER").update(
+        scheduled=timezone.now() - timedelta(minutes=1)
+    )
     assert workflow.overdue(street_id=c.street_id)[0].project.pk == p.pk
     assert fire_due_timers() == 1
     assert Notification.objects.filter(recipient=cast["clerk"], kind="task.reminder").count() == 1
     assert not Notification.objects.filter(kind="task.escalation").exists()
-    Task.objects.filter(flow_task_type="TIMER", status="SCHEDULED").update(scheduled=timezone.now() - timedelta(minutes=1))
+    Task.objects.filter(flow_task_type="TIMER", status="SCHEDULED").update(
+        scheduled=timezone.now() - timedelta(minutes=1)
+    )
     assert fire_due_timers() == 1
-    assert Notification.objects.filter(recipient=cast["supervisor"], kind="task.escalation").count() == 1
+    assert (
+        Notification.objects.filter(recipient=cast["supervisor"], kind="task.escalation").count()
+        == 1
+    )
     assert step_names(p) == ["screen"]  # a reminder never takes the task away
-
-

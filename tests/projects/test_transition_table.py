@@ -50,11 +50,23 @@ PARAMS: dict[str, dict[str, Any]] = {
 # Who may fire each (PROPOSER is the project's own proposer; system ones nobody by hand).
 ROLE_OF = {"resident", "council", "committee", "clerk", "supervisor", "outsider", "proposer"}
 ALLOWED_ROLES: dict[str, set[str]] = {
-    "submit": {"proposer"}, "withdraw": {"proposer"}, "reach_threshold": set(), "expire": set(),
-    "accept": {"clerk"}, "reject": {"clerk"}, "assess": {"clerk"}, "recommend": {"council"},
-    "approve": {"committee"}, "decline": {"committee"}, "defer": {"committee"},
-    "uphold_objection": {"committee"}, "start_execution": {"clerk"}, "deliver": {"clerk"},
-    "pass_evaluation": {"clerk"}, "fail_evaluation": {"clerk"}, "fail_final": {"clerk"},
+    "submit": {"proposer"},
+    "withdraw": {"proposer"},
+    "reach_threshold": set(),
+    "expire": set(),
+    "accept": {"clerk"},
+    "reject": {"clerk"},
+    "assess": {"clerk"},
+    "recommend": {"council"},
+    "approve": {"committee"},
+    "decline": {"committee"},
+    "defer": {"committee"},
+    "uphold_objection": {"committee"},
+    "start_execution": {"clerk"},
+    "deliver": {"clerk"},
+    "pass_evaluation": {"clerk"},
+    "fail_evaluation": {"clerk"},
+    "fail_final": {"clerk"},
     "finish_rectification": {"clerk"},
 }
 # Outcomes that only votes produce: legal in their state, yet refused by hand (409) — the
@@ -89,13 +101,17 @@ def actor_for(role: str, cast: dict[str, Any]) -> Any:
 def call(user: Any, project: Project, name: str) -> Any:
     client = APIClient()
     client.force_authenticate(user)
-    return client.post(f"/api/v1/projects/{project.pk}/transitions/{name}/", PARAMS.get(name, {}), format="json")
+    return client.post(
+        f"/api/v1/projects/{project.pk}/transitions/{name}/", PARAMS.get(name, {}), format="json"
+    )
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("state", State.values)
 @pytest.mark.parametrize("name", sorted(set(EXPECTED) - SYSTEM))
-def test_transition_from_every_state(state: str, name: str, cast: dict[str, Any], community: Any, fund: Any) -> None:
+def test_transition_from_every_state(
+    state: str, name: str, cast: dict[str, Any], community: Any, fund: Any
+) -> None:
     project = put_in_state(new_project(community, cast["resident"]), state, community)
     role = next(iter(ALLOWED_ROLES[name]))
     events_before = ProjectEvent.objects.filter(project=project).count()
@@ -126,7 +142,9 @@ def test_transition_from_every_state(state: str, name: str, cast: dict[str, Any]
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", sorted(ROLE_OF))
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_every_role_against_every_transition(name: str, role: str, cast: dict[str, Any], community: Any, fund: Any) -> None:
+def test_every_role_against_every_transition(
+    name: str, role: str, cast: dict[str, Any], community: Any, fund: Any
+) -> None:
     sources, _target = EXPECTED[name]
     public = [s for s in sorted(sources) if s != S.DRAFT]
     state = public[0] if public else S.DRAFT
@@ -137,8 +155,8 @@ def test_every_role_against_every_transition(name: str, role: str, cast: dict[st
         objection_file(project=project, by=cast["resident"], body="选址离住户太近")
     if role == "resident":
         # a resident who is not the proposer
-        from tests.conftest import add_role, make_user
         from projects.models import Role
+        from tests.conftest import add_role, make_user
 
         user = make_user("neighbour")
         add_role(user, community, Role.RESIDENT)

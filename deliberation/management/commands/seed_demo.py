@@ -6,7 +6,6 @@ Idempotent: a second run changes nothing. Refuses to run with DEBUG off unless `
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -27,25 +26,138 @@ STREET = "幸福街道"
 
 # (title, summary, category, location, estimated cost, target state)
 PROJECTS: list[tuple[str, str, str, str, str, str]] = [
-    ("3号楼楼道声控灯更换", "3号楼 1—6 层楼道灯坏了大半，老人晚上上下楼看不清台阶。", "lighting", "3号楼", "4800.00", State.CLOSED),
-    ("东门至菜市场人行道修补", "东门外人行道砖块松动、雨天积水，推婴儿车和轮椅都很难走。", "roads", "东门", "68000.00", State.EVALUATING),
-    ("社区老年助餐点", "小区独居老人多，希望在活动中心设助餐点，每天供应午餐。", "elderly", "活动中心一楼", "180000.00", State.EXECUTING),
-    ("中心花园健身角", "中心花园空地增设健身器材和塑胶地面，方便居民锻炼。", "fitness", "中心花园", "95000.00", State.PUBLICIZING),
-    ("5号楼雨水管网改造", "每逢大雨 5 号楼前积水没过脚踝，地下室进水，需要改造排水。", "drainage", "5号楼", "220000.00", State.DECIDING),
-    ("儿童游乐区围栏加固", "游乐区围栏生锈松动，紧挨车行道，孩子玩耍有安全隐患。", "children", "游乐区", "26000.00", State.DELIBERATING),
-    ("垃圾分类亭遮雨棚", "分类亭没有遮雨棚，下雨天投放垃圾很不方便，垃圾也被淋湿。", "greening", "北区分类亭", "32000.00", State.ASSESSING),
-    ("非机动车充电棚", "电动车在楼道充电有火灾隐患，建议建集中充电棚。", "safety", "北门停车区", "150000.00", State.SCREENING),
-    ("社区阅览室延长开放", "希望阅览室周末和晚上也开放，方便上班族和学生。", "other", "活动中心二楼", "12000.00", State.COLLECTING),
-    ("小区主干道减速带", "主干道车速快，清晨老人散步很危险，建议增设减速带。", "safety", "主干道", "8000.00", State.DRAFT),
-    ("楼顶晾晒架维修", "7号楼顶晾晒架断了两根，居民没地方晒被子。", "other", "7号楼顶", "3000.00", State.LAPSED),
-    ("门口修建喷泉", "在小区门口修建音乐喷泉，提升小区形象。", "greening", "南门", "600000.00", State.REJECTED),
-    ("地下车库照明", "地下车库灯光昏暗，已申请物业处理，提议撤回。", "lighting", "地下车库", "20000.00", State.WITHDRAWN),
-    ("西区绿化补种", "西区绿地斑秃严重，建议补种草皮和灌木。", "greening", "西区", "45000.00", State.RECTIFYING),
-    ("健身步道翻新", "环形步道塑胶老化开裂，跑步容易崴脚。", "fitness", "环形步道", "76000.00", State.FAILED),
+    (
+        "3号楼楼道声控灯更换",
+        "3号楼 1—6 层楼道灯坏了大半，老人晚上上下楼看不清台阶。",
+        "lighting",
+        "3号楼",
+        "4800.00",
+        State.CLOSED,
+    ),
+    (
+        "东门至菜市场人行道修补",
+        "东门外人行道砖块松动、雨天积水，推婴儿车和轮椅都很难走。",
+        "roads",
+        "东门",
+        "68000.00",
+        State.EVALUATING,
+    ),
+    (
+        "社区老年助餐点",
+        "小区独居老人多，希望在活动中心设助餐点，每天供应午餐。",
+        "elderly",
+        "活动中心一楼",
+        "180000.00",
+        State.EXECUTING,
+    ),
+    (
+        "中心花园健身角",
+        "中心花园空地增设健身器材和塑胶地面，方便居民锻炼。",
+        "fitness",
+        "中心花园",
+        "95000.00",
+        State.PUBLICIZING,
+    ),
+    (
+        "5号楼雨水管网改造",
+        "每逢大雨 5 号楼前积水没过脚踝，地下室进水，需要改造排水。",
+        "drainage",
+        "5号楼",
+        "220000.00",
+        State.DECIDING,
+    ),
+    (
+        "儿童游乐区围栏加固",
+        "游乐区围栏生锈松动，紧挨车行道，孩子玩耍有安全隐患。",
+        "children",
+        "游乐区",
+        "26000.00",
+        State.DELIBERATING,
+    ),
+    (
+        "垃圾分类亭遮雨棚",
+        "分类亭没有遮雨棚，下雨天投放垃圾很不方便，垃圾也被淋湿。",
+        "greening",
+        "北区分类亭",
+        "32000.00",
+        State.ASSESSING,
+    ),
+    (
+        "非机动车充电棚",
+        "电动车在楼道充电有火灾隐患，建议建集中充电棚。",
+        "safety",
+        "北门停车区",
+        "150000.00",
+        State.SCREENING,
+    ),
+    (
+        "社区阅览室延长开放",
+        "希望阅览室周末和晚上也开放，方便上班族和学生。",
+        "other",
+        "活动中心二楼",
+        "12000.00",
+        State.COLLECTING,
+    ),
+    (
+        "小区主干道减速带",
+        "主干道车速快，清晨老人散步很危险，建议增设减速带。",
+        "safety",
+        "主干道",
+        "8000.00",
+        State.DRAFT,
+    ),
+    (
+        "楼顶晾晒架维修",
+        "7号楼顶晾晒架断了两根，居民没地方晒被子。",
+        "other",
+        "7号楼顶",
+        "3000.00",
+        State.LAPSED,
+    ),
+    (
+        "门口修建喷泉",
+        "在小区门口修建音乐喷泉，提升小区形象。",
+        "greening",
+        "南门",
+        "600000.00",
+        State.REJECTED,
+    ),
+    (
+        "地下车库照明",
+        "地下车库灯光昏暗，已申请物业处理，提议撤回。",
+        "lighting",
+        "地下车库",
+        "20000.00",
+        State.WITHDRAWN,
+    ),
+    (
+        "西区绿化补种",
+        "西区绿地斑秃严重，建议补种草皮和灌木。",
+        "greening",
+        "西区",
+        "45000.00",
+        State.RECTIFYING,
+    ),
+    (
+        "健身步道翻新",
+        "环形步道塑胶老化开裂，跑步容易崴脚。",
+        "fitness",
+        "环形步道",
+        "76000.00",
+        State.FAILED,
+    ),
 ]
 ORDER = [
-    State.DRAFT, State.COLLECTING, State.SCREENING, State.ASSESSING, State.DELIBERATING,
-    State.DECIDING, State.PUBLICIZING, State.EXECUTING, State.EVALUATING, State.CLOSED,
+    State.DRAFT,
+    State.COLLECTING,
+    State.SCREENING,
+    State.ASSESSING,
+    State.DELIBERATING,
+    State.DECIDING,
+    State.PUBLICIZING,
+    State.EXECUTING,
+    State.EVALUATING,
+    State.CLOSED,
 ]
 
 
@@ -63,25 +175,43 @@ class Command(BaseCommand):
             return
         with transaction.atomic():
             self._seed()
-        self.stdout.write(self.style.SUCCESS(f"Demo data loaded. Users: resident1-40, council1-5, committee1-7, clerk1-3, supervisor1; password {PASSWORD}"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data loaded. Users: resident1-40, council1-5, committee1-7, clerk1-3, supervisor1; password {PASSWORD}"
+            )
+        )
 
     # --- people and places ----------------------------------------------------------------
     def _user(self, username: str, name: str) -> Any:
-        user = get_user_model().objects.create_user(username=username, password=PASSWORD, first_name=name)
+        user = get_user_model().objects.create_user(
+            username=username, password=PASSWORD, first_name=name
+        )
         return user
 
     def _seed(self) -> None:
         street = Street.objects.create(name=STREET)
-        a = Community.objects.create(street=street, name="幸福里社区", slug="xingfuli", cosign_threshold=10)
-        b = Community.objects.create(street=street, name="和平社区", slug="heping", cosign_threshold=8)
-        grids = {c.pk: [Grid.objects.create(community=c, name=f"第{i}网格") for i in (1, 2, 3)] for c in (a, b)}
-        surnames = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余"
+        a = Community.objects.create(
+            street=street, name="幸福里社区", slug="xingfuli", cosign_threshold=10
+        )
+        b = Community.objects.create(
+            street=street, name="和平社区", slug="heping", cosign_threshold=8
+        )
+        grids = {
+            c.pk: [Grid.objects.create(community=c, name=f"第{i}网格") for i in (1, 2, 3)]
+            for c in (a, b)
+        }
+        surnames = (
+            "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余"
+        )
         self.residents: dict[int, list[Any]] = {a.pk: [], b.pk: []}
         for i in range(1, 41):
             c = a if i <= 28 else b
             user = self._user(f"resident{i}", f"{surnames[i - 1]}居民")
             Membership.objects.create(
-                user=user, role=Role.RESIDENT, community=c, grid=grids[c.pk][i % 3],
+                user=user,
+                role=Role.RESIDENT,
+                community=c,
+                grid=grids[c.pk][i % 3],
                 household=f"{(i + 1) // 2}号户",
             )
             self.residents[c.pk].append(user)
@@ -104,16 +234,30 @@ class Command(BaseCommand):
         year = timezone.localdate().year
         for c, amount in ((a, "1200000.00"), (b, "1000000.00")):
             fund = Fund.objects.create(community=c, year=year, name=f"{c.name}{year}年公益事业经费")
-            ledger.appropriate(fund=fund, amount=Decimal(amount), by=supervisor, memo="街道下达年度经费")
+            ledger.appropriate(
+                fund=fund, amount=Decimal(amount), by=supervisor, memo="街道下达年度经费"
+            )
         for index, (title, summary, category, location, cost, target) in enumerate(PROJECTS):
             community = a if index < 12 or target == State.WITHDRAWN else b
-            self._project(community, index, title, summary, category, location, Decimal(cost), target)
+            self._project(
+                community, index, title, summary, category, location, Decimal(cost), target
+            )
         # A few in the second community too, so the street view has something to compare.
         for index, (title, summary, category, location, cost, target) in enumerate(PROJECTS[:3]):
             self._project(b, index + 3, title, summary, category, location, Decimal(cost), target)
 
     # --- projects -------------------------------------------------------------------------
-    def _project(self, c: Community, index: int, title: str, summary: str, category: str, location: str, cost: Decimal, target: str) -> None:
+    def _project(
+        self,
+        c: Community,
+        index: int,
+        title: str,
+        summary: str,
+        category: str,
+        location: str,
+        cost: Decimal,
+        target: str,
+    ) -> None:
         from projects.services import project_create
 
         residents = self.residents[c.pk]
@@ -121,18 +265,33 @@ class Command(BaseCommand):
         clerk = self.staff[(c.pk, Role.CLERK)][0]
         council = self.staff[(c.pk, Role.COUNCIL)][0]
         committee = self.staff[(c.pk, Role.COMMITTEE)]
-        p = project_create(by=proposer, community=c, title=title, summary=summary, category=category, location=location, estimated_cost=cost)
-        act: Callable[..., Project] = lambda name, by, **params: actions.act(project=p, name=name, by=by, params=params)  # noqa: E731
+        p = project_create(
+            by=proposer,
+            community=c,
+            title=title,
+            summary=summary,
+            category=category,
+            location=location,
+            estimated_cost=cost,
+        )
+
+        def act(name: str, by: Any, **params: Any) -> Project:
+            return actions.act(project=p, name=name, by=by, params=params)
+
         if target == State.DRAFT:
             return
         p = act("submit", proposer)
         if target == State.WITHDRAWN:
-            actions.act(project=p, name="withdraw", by=proposer, params={"reason": "物业已答应处理"})
+            actions.act(
+                project=p, name="withdraw", by=proposer, params={"reason": "物业已答应处理"}
+            )
             return
         others = [r for r in residents if r != proposer]
         if target == State.LAPSED:
             services.cosign_add(project=p, by=others[0])
-            Project.objects.filter(pk=p.pk).update(cosign_deadline=timezone.now() - timedelta(minutes=1))
+            Project.objects.filter(pk=p.pk).update(
+                cosign_deadline=timezone.now() - timedelta(minutes=1)
+            )
             services.cosign_expire_due()
             return
         if target == State.COLLECTING:
@@ -150,20 +309,30 @@ class Command(BaseCommand):
         p = act("accept", clerk, reason="符合公益事业经费使用范围")
         if target == State.ASSESSING:
             return
-        p = act("assess", clerk, assessed_cost=str(cost), plan=f"{title}：询价三家，选择报价最低且资质合格的施工单位。", duration_days=30)
+        p = act(
+            "assess",
+            clerk,
+            assessed_cost=str(cost),
+            plan=f"{title}：询价三家，选择报价最低且资质合格的施工单位。",
+            duration_days=30,
+        )
         if target == State.DELIBERATING:
             return
         p = act("recommend", council, reason="议事会协商：出席 5 人，4 人赞成实施，建议党委批准。")
         if target == State.DECIDING:
             return
-        d = services.decision_open(project=p, by=committee[0], motion="approve", amount=cost, reason="按评估金额批准")
+        d = services.decision_open(
+            project=p, by=committee[0], motion="approve", amount=cost, reason="按评估金额批准"
+        )
         for member in committee:
             services.decision_vote(decision=d, by=member, choice="yes")
         services.decision_close(decision=d, by=committee[0], minutes="党委会议记名表决，全体赞成。")
         p.refresh_from_db()
         if target == State.PUBLICIZING:
             return
-        Project.objects.filter(pk=p.pk).update(publicity_ends_at=timezone.now() - timedelta(minutes=1))
+        Project.objects.filter(pk=p.pk).update(
+            publicity_ends_at=timezone.now() - timedelta(minutes=1)
+        )
         p.refresh_from_db()
         p = act("start_execution", clerk, reason="公示期满无异议，开工")
         if target == State.EXECUTING:
@@ -171,16 +340,35 @@ class Command(BaseCommand):
         p = act("deliver", clerk, report="已完工，服务中心会同居民代表验收合格。")
         voters = residents[:12]
         if target == State.EVALUATING:
-            for r, choice in zip(voters[:7], ["satisfied", "satisfied", "basically_satisfied", "satisfied", "dissatisfied", "satisfied", "basically_satisfied"], strict=True):
+            for r, choice in zip(
+                voters[:7],
+                [
+                    "satisfied",
+                    "satisfied",
+                    "basically_satisfied",
+                    "satisfied",
+                    "dissatisfied",
+                    "satisfied",
+                    "basically_satisfied",
+                ],
+                strict=True,
+            ):
                 services.evaluation_vote(project=p, by=r, choice=choice)
             return
         passing = ["satisfied"] * 8 + ["basically_satisfied"] * 2 + ["dissatisfied"]
         failing = ["dissatisfied"] * 6 + ["satisfied"] * 4
-        rounds = {State.CLOSED: [passing], State.RECTIFYING: [failing], State.FAILED: [failing, failing, failing]}[target]
+        rounds_by_target: dict[str, list[list[str]]] = {
+            State.CLOSED: [passing],
+            State.RECTIFYING: [failing],
+            State.FAILED: [failing, failing, failing],
+        }
+        rounds = rounds_by_target[target]
         for n, choices in enumerate(rounds):
             for r, choice in zip(voters, choices, strict=False):
                 services.evaluation_vote(project=p, by=r, choice=choice)
-            EvaluationRound.objects.filter(project=p, closed_at__isnull=True).update(closes_at=timezone.now() - timedelta(minutes=1))
+            EvaluationRound.objects.filter(project=p, closed_at__isnull=True).update(
+                closes_at=timezone.now() - timedelta(minutes=1)
+            )
             p = services.evaluation_close(project=p, by=clerk)
             if p.state == State.RECTIFYING and n + 1 < len(rounds):
                 p = act("finish_rectification", clerk, report="已按居民意见整改。")

@@ -15,7 +15,9 @@ from deliberation.services import cosign_expire_due
 
 
 class Command(BaseCommand):
-    help = "Fire due workflow timers (manage.py workflow_timers) and lapse expired co-signing windows."
+    help = (
+        "Fire due workflow timers (manage.py workflow_timers) and lapse expired co-signing windows."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--loop", type=int, default=0, help="repeat every N seconds")
