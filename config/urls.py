@@ -11,9 +11,13 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("deliberation.api_urls")),
+    path("api/v1/", include("deliberation.vote_api_urls")),
+    path("api/v1/", include("projects.api_urls")),
     path("", include("notifications.urls")),
     path("", include("projects.urls")),
     path("", include("deliberation.urls")),
+    path("", include("deliberation.vote_urls")),
+    path("", include("deliberation.screen_urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -181,6 +181,9 @@ class BallotParticipation(models.Model):
             models.UniqueConstraint(fields=["round", "voter_key"], name="ballot_one_per_voter"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.round_id} {self.voter_key}"
+
 
 class Ballot(models.Model):
     """What was chosen (never who): random key, no timestamp, so it cannot be matched to a
@@ -195,6 +198,9 @@ class Ballot(models.Model):
     class Meta:
         ordering = ["id"]
 
+    def __str__(self) -> str:
+        return str(self.id)
+
 
 class BallotApproval(models.Model):
     """One approved project on one ballot (random key: insertion order is not recorded)."""
@@ -208,6 +214,9 @@ class BallotApproval(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["ballot", "entry"], name="ballot_approval_once"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.ballot_id} {self.entry_id}"
 
 
 class RoundResult(models.Model):
@@ -236,6 +245,9 @@ class RoundResult(models.Model):
                 condition=models.Q(total_cost__lte=models.F("budget")), name="result_within_budget"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.round} ({self.rule})"
 
 
 __all__ = [

@@ -28,7 +28,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -65,7 +65,6 @@ from projects.selectors import eligible_residents, user_has_role
 
 log = logging.getLogger(__name__)
 
-User = AbstractBaseUser
 CENT = Decimal("0.01")
 SHORTLIST_STATES = (State.DELIBERATING, State.DECIDING)
 MAX_TITLE = 200
@@ -133,7 +132,7 @@ def shortlist_candidates(community: Community) -> QuerySet[Project]:
     ).order_by("pk")
 
 
-def _busy_project_ids(community: Community, exclude_round: int | None = None) -> set[int]:
+def busy_project_ids(community: Community, exclude_round: int | None = None) -> set[int]:
     """Projects already listed in a round of ``community`` that has not been counted yet."""
     qs = RoundProject.objects.filter(
         round__community=community,
@@ -169,7 +168,7 @@ def standings(round: BudgetRound) -> list[dict[str, Any]]:
     """Approvals per project so far (public and live), most votes first, then the published
     tie-break (project id in string order): ``{project_id, external_id, name, cost, votes}``."""
     counts = _vote_counts(round)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "project_id": e.project_id,
             "external_id": e.external_id,
@@ -356,7 +355,7 @@ def round_create(
                 % {"ids": "、".join(bad)},
                 errors={"projects": bad},
             )
-        busy = sorted(set(wanted) & _busy_project_ids(community))
+        busy = sorted(set(wanted) & busy_project_ids(community))
         if busy:
             raise Conflict(
                 _("项目 %(ids)s 已列入另一轮尚未计票的预算投票")
@@ -401,7 +400,7 @@ def round_create(
                 project=projects[pid],
                 external_id=str(pid),
                 name=projects[pid].title,
-                cost=projects[pid].assessed_cost,
+                cost=projects[pid].assessed_cost or Decimal("0"),
                 position=i,
             )
             for i, pid in enumerate(wanted)
@@ -483,10 +482,8 @@ def _round_for_ballot(pk: int) -> BudgetRound:
     (``FOR UPDATE``) wait for them, and a ballot that arrives while the round is being closed waits
     and then sees it closed. SQLite serialises writing transactions anyway."""
     if connection.vendor == "postgresql":
-        table = BudgetRound._meta.db_table
-        found = list(
-            BudgetRound.objects.raw(f'SELECT * FROM "{table}" WHERE id = %s FOR KEY SHARE', [pk])
-        )
+        sql = f'SELECT * FROM "{BudgetRound._meta.db_table}" WHERE id = %s FOR KEY SHARE'  # noqa: S608 - our table
+        found = list(BudgetRound.objects.raw(sql, [pk]))
         if not found:
             raise BudgetRound.DoesNotExist
         return found[0]
@@ -571,7 +568,7 @@ def ballot_cast(*, round: BudgetRound, by: User, project_ids: Any) -> BallotRece
         except IntegrityError:
             raise Invalid(_("您已在本轮预算投票中投过票")) from None
         slug, round_id = community.slug, rnd.pk
-        transaction.on_commit(lambda: _publish_standings(round_id, slug))
+        transaction.on_commit(lambda: _publish_standings(round_id, slug), robust=True)
         voters = turnout(rnd)
         current = standings(rnd)
     return BallotReceipt(round_id=rnd.pk, voters=voters, eligible=rnd.eligible, standings=current)
@@ -651,6 +648,16 @@ def _cents(value: Fraction) -> Decimal:
     )
 
 
+def _everyone_voted(rnd: BudgetRound) -> bool:
+    """Has every resident registered now (eligibility is checked live) cast a ballot?"""
+    residents = eligible_residents(rnd.community).values("user_id").distinct().count()
+    voted = BallotParticipation.objects.filter(
+        round_id=rnd.pk, voter__memberships__community_id=rnd.community_id,
+        voter__memberships__role=Role.RESIDENT,
+    ).count()
+    return residents > 0 and voted >= residents
+
+
 def round_close(*, round: BudgetRound, by: User | None, force: bool = False) -> RoundResult:
     """Count the round with its rule and publish the result; winners move on to ``deciding``.
 
@@ -669,8 +676,7 @@ def round_close(*, round: BudgetRound, by: User | None, force: bool = False) -> 
                 state=rnd.status,
             )
         now = timezone.now()
-        voters = turnout(rnd)
-        if now < rnd.closes_at and not force and not (rnd.eligible and voters >= rnd.eligible):
+        if now < rnd.closes_at and not force and not _everyone_voted(rnd):
             raise Conflict(
                 _("投票至 %(when)s 截止，尚未结束")
                 % {"when": timezone.localtime(rnd.closes_at).strftime("%Y-%m-%d %H:%M")},
@@ -741,6 +747,7 @@ def _recommend_winner(entry: RoundProject, *, by: User | None, reason: str) -> N
     with the committee member who closed the round (or the system) as the actor."""
     from deliberation import workflow
 
+    assert entry.project_id is not None
     project = (
         Project.objects.select_for_update().select_related("community").get(pk=entry.project_id)
     )
@@ -768,6 +775,7 @@ def _recommend_winner(entry: RoundProject, *, by: User | None, reason: str) -> N
 
 
 def _tell_followers(entry: RoundProject, rnd: BudgetRound, by: User | None) -> None:
+    assert entry.project_id is not None
     followers = ProjectFollower.objects.filter(project_id=entry.project_id).values_list(
         "user_id", flat=True
     )
@@ -947,10 +955,7 @@ def round_results(rnd: BudgetRound) -> dict[str, Any]:
 
 
 def _result_row(rnd: BudgetRound, e: RoundProject, step: dict[str, Any] | None) -> dict[str, Any]:
-    if step is None:
-        why = _("无人投票，本轮没有项目入选。")
-    else:
-        why = _explain(rnd, step)
+    why = _("无人投票，本轮没有项目入选。") if step is None else _explain(rnd, step)
     after = ""
     if e.project is not None:
         state = State(e.project.state)
@@ -1096,7 +1101,9 @@ def round_import(
                 pb_extra=extra,
             )
         RoundProject.objects.bulk_create(entries.values(), batch_size=1000)
-        parts, ballots, approvals = [], [], []
+        parts: list[BallotParticipation] = []
+        ballots: list[Ballot] = []
+        approvals: list[BallotApproval] = []
         for b in election.votes:
             parts.append(
                 BallotParticipation(round=rnd, voter=None, voter_key=f"pb:{b.voter_id}"[:120])

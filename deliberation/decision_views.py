@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,6 +19,12 @@ from deliberation.models import Decision
 from projects.models import Project, Role
 from projects.selectors import projects_visible_to, user_has_role
 from projects.web_errors import handle_domain_errors
+
+
+def _user(request: HttpRequest) -> User:
+    """The logged-in user (the views that call this are behind ``login_required``)."""
+    assert isinstance(request.user, User)
+    return request.user
 
 
 def _visible_decision(request: HttpRequest, pk: int) -> Decision:
@@ -56,7 +63,7 @@ def decision_open(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_object_or_404(projects_visible_to(user=request.user), pk=pk)
     services.decision_open(
         project=project,
-        by=request.user,
+        by=_user(request),
         motion=request.POST.get("motion", ""),
         amount=request.POST.get("amount") or None,
         reason=request.POST.get("reason", ""),
@@ -71,7 +78,7 @@ def decision_vote(request: HttpRequest, pk: int) -> HttpResponse:
     decision = _visible_decision(request, pk)
     services.decision_vote(
         decision=decision,
-        by=request.user,
+        by=_user(request),
         choice=request.POST.get("choice", ""),
         conflict=request.POST.get("conflict", ""),
     )
@@ -84,7 +91,7 @@ def decision_vote(request: HttpRequest, pk: int) -> HttpResponse:
 def decision_close(request: HttpRequest, pk: int) -> HttpResponse:
     decision = _visible_decision(request, pk)
     decision = services.decision_close(
-        decision=decision, by=request.user, minutes=request.POST.get("minutes", "")
+        decision=decision, by=_user(request), minutes=request.POST.get("minutes", "")
     )
     return _done(
         request,

@@ -339,6 +339,13 @@ def _greedy(
 
 
 # ------------------------------------------------------------------------------------------- MES
+#
+# Engine representation. Voters with the same approval set form a *group*; groups holding the same
+# remaining money form a *class*. Money is an integer count of 1/scale currency units, `scale`
+# being a common denominator that is enlarged when a price needs it, so the hot loops use ints
+# only. In search mode (mes-add1) every class also has a *slope*: how its money changes per unit of
+# extra starting money t, in the same units. While a run's decisions stay the same, every amount is
+# linear in t; the run records the smallest t at which one of its comparisons could flip.
 
 
 def mes(
@@ -349,8 +356,7 @@ def mes(
     total = _budget(budget)
     if profile.voters == 0:
         return _empty_mes_result("mes", profile, total)
-    run = _MesRun(profile, total / profile.voters, parametric=False)
-    return run.result("mes", total, increments=0, runs=1)
+    return _detailed_result("mes", profile, total, total / profile.voters, increments=0, runs=1)
 
 
 def mes_add1(
@@ -359,31 +365,35 @@ def mes_add1(
     """MES completed by raising every voter's money one unit at a time (Pabulib ``add1``).
 
     Equivalent to pabutools' ``exhaustion_by_budget_increase`` over ``method_of_equal_shares``
-    with ``Cost_Sat`` and ``budget_step = n`` (see the module docstring for the stopping rule).
+    with ``Cost_Sat`` and ``budget_step = n`` (see the module docstring). Steps at which the MES
+    outcome provably cannot change are skipped, and rounds whose decisions are unchanged are
+    reused from the previous run.
     """
     profile = _MesProfile(_costs(costs), approvals)
     total = _budget(budget)
     if profile.voters == 0:
         return _empty_mes_result("mes-add1", profile, total)
     base = total / profile.voters
-    previous: tuple[_MesRun, int] | None = None
-    step, runs = 0, 0
+    search = _Add1Search(profile, base)
+    found: tuple[list[int], int] | None = None
+    step = 0
     while step <= total:  # pabutools stops once the raised budget exceeds budget * (n + 1)
-        run = _MesRun(profile, base + step, parametric=True)
-        runs += 1
-        if run.cost > total:
+        winners, limit = search.run(step)
+        if profile.cost_of(winners) > total:
             break
-        if profile.is_exhaustive(run.selected_indices, total):
-            previous = (run, step)
+        found = (winners, step)
+        if profile.is_exhaustive(winners, total) or limit is None:
             break
-        previous = (run, step)
-        if run.horizon is None:  # same outcome for every further step: loop runs out
-            break
-        step += max(1, math.ceil(run.horizon))
-    if previous is None:
-        return _empty_mes_result("mes-add1", profile, total, runs=runs)
-    best, increments = previous
-    return best.result("mes-add1", total, increments=increments, runs=runs)
+        step = max(step + 1, math.ceil(limit))
+    if found is None:
+        return _empty_mes_result("mes-add1", profile, total, runs=search.runs)
+    winners, step = found
+    result = _detailed_result(
+        "mes-add1", profile, total, base + step, increments=step, runs=search.runs + 1
+    )
+    if result.selected != tuple(profile.ids[j] for j in winners):  # pragma: no cover
+        raise AssertionError("mes-add1: search and detailed runs disagree")
+    return result
 
 
 class _MesProfile:
@@ -395,48 +405,156 @@ class _MesProfile:
         index = {pid: j for j, pid in enumerate(self.ids)}
         counts = Counter(frozenset(ballot) for ballot in approvals)
         self.voters = sum(counts.values())
-        self.group_projects: list[tuple[int, ...]] = []
         self.group_weight: list[int] = []
         self.supporters: list[list[int]] = [[] for _ in self.ids]
         self.support: list[int] = [0] * len(self.ids)
         for ballot, weight in counts.items():
-            try:
-                projects = tuple(sorted(index[pid] for pid in ballot))
-            except KeyError as exc:
-                raise ValueError(f"approval of unknown project {exc.args[0]!r}") from None
-            g = len(self.group_weight)
-            self.group_projects.append(projects)
+            unknown = ballot - index.keys()
+            if unknown:
+                raise ValueError(f"approval of unknown project {sorted(unknown)[0]!r}")
+            group = len(self.group_weight)
             self.group_weight.append(weight)
-            for j in projects:
-                self.supporters[j].append(g)
-                self.support[j] += weight
+            for pid in ballot:
+                self.supporters[index[pid]].append(group)
+                self.support[index[pid]] += weight
+        # Cost utility: a project is a candidate iff it has supporters and a positive cost.
         self.candidates = [
             j for j in range(len(self.ids)) if self.costs[j] > 0 and self.support[j] > 0
         ]
 
+    def cost_of(self, chosen: Iterable[int]) -> Fraction:
+        return sum((self.costs[j] for j in chosen), _ZERO)
+
     def is_exhaustive(self, chosen: Collection[int], budget: Fraction) -> bool:
         """No unchosen project (supported or not) fits in what ``chosen`` leaves of ``budget``."""
         taken = set(chosen)
-        left = budget - sum((self.costs[j] for j in taken), _ZERO)
+        left = budget - self.cost_of(taken)
         return all(self.costs[j] > left for j in range(len(self.ids)) if j not in taken)
 
     def idle_verdict(self, j: int) -> Verdict:
         return Verdict.NO_SUPPORTERS if self.support[j] == 0 else Verdict.ZERO_COST
 
 
-@dataclass(slots=True)
-class _Price:
-    """A candidate's price in one round: ``ρ`` as ``value + slope·t`` and its poor classes."""
+_Ratio: TypeAlias = tuple[int, int, int]
+"""``(value, slope, den)``: the number ``(value + slope·t) / den`` with ``den > 0``."""
 
-    value: Fraction
-    slope: Fraction
-    poor: int  # number of leading (poorest) budget classes that pay all their money
-    classes: list[tuple[Fraction, Fraction, int, int]]  # (money, slope, weight, class id)
-    money: Fraction  # supporters' total money
+_ZERO_CLASS: Final = 0
+"""Class of the voters who have spent all their money (money 0, slope 0)."""
 
 
 @dataclass(slots=True)
-class _Selection:
+class _State:
+    """Mutable state of an MES run at the start of a round (see the section comment)."""
+
+    scale: int
+    costs: list[int]
+    money: list[int]
+    slope: list[int]
+    group_class: list[int]
+    active: list[int]
+    bounds: dict[int, _Ratio]  # lower bound on ρ/cost for each active project
+
+    @classmethod
+    def start(cls, profile: _MesProfile, voter_money: Fraction, *, sloped: bool) -> _State:
+        scale = math.lcm(voter_money.denominator, *(c.denominator for c in profile.costs))
+        return cls(
+            scale=scale,
+            costs=[int(c * scale) for c in profile.costs],
+            money=[0, int(voter_money * scale)],
+            slope=[0, scale if sloped else 0],
+            group_class=[1] * len(profile.group_weight),
+            active=list(profile.candidates),
+            # Nobody pays less than cost / supporters, so ρ / cost >= 1 / supporters.
+            bounds={j: (1, 0, profile.support[j]) for j in profile.candidates},
+        )
+
+    def copy(self, shift: int = 0) -> _State:
+        """A copy, with every linear amount moved ``shift`` units of extra money along."""
+        if shift:
+            money = [m + s * shift for m, s in zip(self.money, self.slope, strict=True)]
+            bounds = {j: (v + s * shift, s, d) for j, (v, s, d) in self.bounds.items()}
+        else:
+            money, bounds = list(self.money), dict(self.bounds)
+        return _State(
+            self.scale,
+            list(self.costs),
+            money,
+            list(self.slope),
+            list(self.group_class),
+            list(self.active),
+            bounds,
+        )
+
+    def compact(self) -> None:
+        """Drop the classes nobody belongs to any more (class 0 is kept)."""
+        alive = sorted(set(self.group_class) | {_ZERO_CLASS})
+        renumber = {c: i for i, c in enumerate(alive)}
+        self.money = [self.money[c] for c in alive]
+        self.slope = [self.slope[c] for c in alive]
+        self.group_class = [renumber[c] for c in self.group_class]
+
+    def rescale(self, factor: int) -> None:
+        """Multiply the common denominator (and so every stored amount) by ``factor``."""
+        if factor != 1:
+            self.scale *= factor
+            self.costs = [c * factor for c in self.costs]
+            self.money = [m * factor for m in self.money]
+            self.slope = [s * factor for s in self.slope]
+
+
+@dataclass(slots=True)
+class _Quote:
+    """Project ``project``'s price given the current money of its supporters.
+
+    ``classes`` lists ``(money, class, weight)`` of its supporters, poorest first. The first
+    ``split`` classes are *poor*: they pay all their money; the others hold ``rich`` voters who
+    pay ``ρ = remaining / rich`` each. If ``rich == 0`` the supporters cannot pay the cost and
+    ``remaining`` is the shortfall ``cost - money``. Slopes are per unit of extra money ``t``.
+    """
+
+    project: int
+    remaining: int
+    remaining_slope: int
+    rich: int
+    classes: list[tuple[int, int, int]]
+    split: int
+
+    @property
+    def affordable(self) -> bool:
+        return self.rich > 0
+
+    def ratio(self, cost: int) -> _Ratio:
+        """``ρ / cost``."""
+        return (self.remaining, self.remaining_slope, self.rich * cost)
+
+
+def _quote(profile: _MesProfile, state: _State, j: int) -> _Quote:
+    """Price project ``j`` by walking its supporters from the poorest class up."""
+    weights, group_class = profile.group_weight, state.group_class
+    histogram: dict[int, int] = {}
+    for g in profile.supporters[j]:
+        c = group_class[g]
+        histogram[c] = histogram.get(c, 0) + weights[g]
+    money, slope = state.money, state.slope
+    classes = sorted([(money[c], c, w) for c, w in histogram.items()])
+    remaining, remaining_slope, rich = state.costs[j], 0, profile.support[j]
+    for position, (m, c, w) in enumerate(classes):
+        if m * rich >= remaining:  # ρ = remaining / rich is at most this class's money
+            return _Quote(j, remaining, remaining_slope, rich, classes, position)
+        remaining -= m * w
+        remaining_slope -= slope[c] * w
+        rich -= w
+    return _Quote(j, remaining, remaining_slope, 0, classes, len(classes))
+
+
+def _less(a: _Ratio, b: _Ratio) -> bool:
+    return a[0] * b[2] < b[0] * a[2]
+
+
+@dataclass(slots=True)
+class _Payment:
+    """A selection: ``price`` is ``ρ``; ``money`` what the supporters held before paying."""
+
     project: int
     round: int
     price: Fraction
@@ -451,198 +569,100 @@ class _Rejection:
     money: Fraction
 
 
-class _MesRun:
-    """One run of MES with every voter starting with ``money``.
+def _pay(profile: _MesProfile, state: _State, quote: _Quote, round_no: int) -> _Payment:
+    """Select ``quote.project``: its poor supporters pay all they have, the rich pay ``ρ``."""
+    money_before = Fraction(sum(m * w for m, _, w in quote.classes), state.scale)
+    remaining, remaining_slope, rich = quote.remaining, quote.remaining_slope, quote.rich
+    factor = rich // math.gcd(rich, remaining, remaining_slope)
+    state.rescale(factor)  # now ρ = remaining * factor / rich is a whole number of units
+    price = remaining * factor // rich
+    price_slope = remaining_slope * factor // rich
+    moved = {c: _ZERO_CLASS for _, c, _ in quote.classes[: quote.split]}
+    for _, c, _ in quote.classes[quote.split :]:
+        moved[c] = len(state.money)
+        state.money.append(state.money[c] - price)
+        state.slope.append(state.slope[c] - price_slope)
+    group_class = state.group_class
+    for g in profile.supporters[quote.project]:
+        group_class[g] = moved[group_class[g]]
+    state.active.remove(quote.project)
+    del state.bounds[quote.project]
+    if len(state.money) > 2 * len(group_class) + 2:
+        state.compact()
+    paid_in_full = sum(w for _, _, w in quote.classes[: quote.split])
+    return _Payment(
+        quote.project, round_no, Fraction(price, state.scale), paid_in_full, money_before
+    )
 
-    Voters are kept in *classes* of equal remaining money; each project keeps a histogram
-    ``class -> number of its supporters in that class``. With ``parametric=True`` each class's
-    money is also tracked as ``money + slope·t`` for extra starting money ``t``, and ``horizon``
-    is set to the smallest ``t > 0`` at which some decision of this run could change (``None``:
-    never); for ``0 <= t < horizon`` MES selects exactly the same projects in the same order.
-    """
 
-    def __init__(self, profile: _MesProfile, money: Fraction, *, parametric: bool) -> None:
-        self.profile = profile
-        self.money = money
-        self.parametric = parametric
-        self.horizon: Fraction | None = None
-        self.selections: list[_Selection] = []
-        self.rejections: list[_Rejection] = []
-        self._class_money: list[Fraction] = [money]
-        self._class_slope: list[Fraction] = [Fraction(1)]
-        self._class_of: dict[tuple[Fraction, Fraction], int] = {(money, Fraction(1)): 0}
-        self._group_class: list[int] = [0] * len(profile.group_weight)
-        self._histogram: dict[int, dict[int, int]] = {
-            j: {0: profile.support[j]} for j in profile.candidates
-        }
-        self.rounds = self._run()
-
-    # ---- results
-
-    @property
-    def selected_indices(self) -> list[int]:
-        return [s.project for s in self.selections]
-
-    @property
-    def cost(self) -> Fraction:
-        return sum((self.profile.costs[s.project] for s in self.selections), _ZERO)
-
-    def result(self, rule: str, budget: Fraction, *, increments: int, runs: int) -> RuleResult:
-        profile = self.profile
-        steps: list[MesStep] = []
-        for s in self.selections:
-            steps.append(
-                MesStep(
-                    profile.ids[s.project],
-                    profile.costs[s.project],
-                    profile.support[s.project],
-                    Verdict.SELECTED,
-                    s.round,
-                    s.money,
-                    s.price,
-                    s.paid_in_full,
-                )
-            )
-        for r in self.rejections:
-            steps.append(
-                MesStep(
-                    profile.ids[r.project],
-                    profile.costs[r.project],
-                    profile.support[r.project],
-                    Verdict.NOT_AFFORDABLE,
-                    r.round,
-                    r.money,
-                )
-            )
-        steps.extend(_idle_steps(profile))
-        summary = MesSummary(profile.voters, self.money, increments, self.rounds, runs)
-        selected = tuple(profile.ids[s.project] for s in self.selections)
-        return RuleResult(rule, budget, selected, self.cost, tuple(steps), summary)
-
-    # ---- the rule
-
-    def _run(self) -> int:
-        active = set(self.profile.candidates)
-        round_no = 0
-        while active:
-            round_no += 1
-            prices = self._price_all(active, round_no)
-            if not prices:
-                return round_no - 1
-            chosen = min(
-                prices, key=lambda j: (prices[j].value / self.profile.costs[j], self.profile.ids[j])
-            )
-            if self.parametric:
-                self._bound_selection(chosen, prices)
-            self._pay(chosen, prices[chosen], round_no)
-            active.discard(chosen)
-        return round_no
-
-    def _price_all(self, active: set[int], round_no: int) -> dict[int, _Price]:
-        """Prices of the affordable active projects; drops (and records) the unaffordable ones."""
-        prices: dict[int, _Price] = {}
-        for j in sorted(active):
-            price = self._price(j)
-            if price is None:
-                active.discard(j)
+def _detailed_run(
+    profile: _MesProfile, voter_money: Fraction
+) -> tuple[list[_Payment], list[_Rejection]]:
+    """Plain MES run pricing every project each round, to explain the outcome in full."""
+    state = _State.start(profile, voter_money, sloped=False)
+    payments: list[_Payment] = []
+    rejections: list[_Rejection] = []
+    while state.active:
+        round_no = len(payments) + 1
+        quotes: list[_Quote] = []
+        for j in list(state.active):
+            quote = _quote(profile, state, j)
+            if quote.affordable:
+                quotes.append(quote)
             else:
-                prices[j] = price
-        return prices
-
-    def _price(self, j: int) -> _Price | None:
-        """``ρ`` for project ``j``, or ``None`` (recorded as a rejection) if it is unaffordable."""
-        cost = self.profile.costs[j]
-        classes = sorted(
-            (self._class_money[c], self._class_slope[c], w, c)
-            for c, w in self._histogram[j].items()
+                state.active.remove(j)
+                money = Fraction(state.costs[j] - quote.remaining, state.scale)
+                rejections.append(_Rejection(j, round_no, money))
+        if not quotes:
+            break
+        best = min(
+            quotes,
+            key=lambda q: (
+                Fraction(q.remaining, q.rich * state.costs[q.project]),
+                profile.ids[q.project],
+            ),
         )
-        money = sum((m * w for m, _, w, _ in classes), _ZERO)
-        if money < cost:
-            self.rejections.append(_Rejection(j, len(self.selections) + 1, money))
-            if self.parametric:  # stays unaffordable while cost - money(t) > 0
-                slope = sum((s * w for _, s, w, _ in classes), _ZERO)
-                self._bound(cost - money, -slope)
-            return None
-        remaining, remaining_slope, count, poor = cost, _ZERO, self.profile.support[j], 0
-        for m, s, w, _ in classes:
-            if m * count >= remaining:
-                break
-            remaining -= m * w
-            remaining_slope -= s * w
-            count -= w
-            poor += 1
-        return _Price(remaining / count, remaining_slope / count, poor, classes, money)
+        payments.append(_pay(profile, state, best, round_no))
+    return payments, rejections
 
-    def _bound_selection(self, chosen: int, prices: Mapping[int, _Price]) -> None:
-        """Limit ``horizon`` so that ``chosen`` stays the round's winner with the same payers.
 
-        For another candidate ``q`` its price formula is a lower bound of its true price at any
-        ``t`` (the poor/rich split can only underestimate ``ρ``), so keeping that formula above the
-        winner's price is enough, whatever happens to ``q``'s split.
-        """
-        costs = self.profile.costs
-        win = prices[chosen]
-        win_value, win_slope = win.value / costs[chosen], win.slope / costs[chosen]
-        for q, price in prices.items():
-            if q != chosen:
-                self._bound(price.value / costs[q] - win_value, price.slope / costs[q] - win_slope)
-        for position, (m, s, _, _) in enumerate(win.classes):
-            if position < win.poor:  # pays all: needs money(t) <= ρ(t)
-                self._bound(win.value - m, win.slope - s)
-            else:  # pays ρ: needs money(t) >= ρ(t)
-                self._bound(m - win.value, s - win.slope)
-
-    def _bound(self, gap: Fraction, gap_slope: Fraction) -> None:
-        """Record that a comparison with margin ``gap + gap_slope·t`` (``gap >= 0``) must hold."""
-        if gap_slope < 0:
-            limit = gap / -gap_slope
-            if self.horizon is None or limit < self.horizon:
-                self.horizon = limit
-
-    def _pay(self, chosen: int, price: _Price, round_no: int) -> None:
-        """Charge ``chosen``'s supporters and move them to their new money classes."""
-        moved: dict[int, int] = {}
-        paid_in_full = 0
-        for position, (m, s, w, c) in enumerate(price.classes):
-            if position < price.poor:
-                moved[c] = self._intern(_ZERO, _ZERO)
-                paid_in_full += w
-            else:
-                moved[c] = self._intern(m - price.value, s - price.slope)
-        self.selections.append(_Selection(chosen, round_no, price.value, paid_in_full, price.money))
-        del self._histogram[chosen]
-        histogram = self._histogram
-        weights, projects = self.profile.group_weight, self.profile.group_projects
-        for g in self.profile.supporters[chosen]:
-            old = self._group_class[g]
-            new = moved[old]
-            if new == old:
-                continue
-            self._group_class[g] = new
-            w = weights[g]
-            for q in projects[g]:
-                hist = histogram.get(q)
-                if hist is None:
-                    continue
-                left = hist[old] - w
-                if left:
-                    hist[old] = left
-                else:
-                    del hist[old]
-                hist[new] = hist.get(new, 0) + w
-
-    def _intern(self, money: Fraction, slope: Fraction) -> int:
-        key = (money, slope)
-        c = self._class_of.get(key)
-        if c is None:
-            c = len(self._class_money)
-            self._class_of[key] = c
-            self._class_money.append(money)
-            self._class_slope.append(slope)
-        return c
+def _detailed_result(
+    rule: str,
+    profile: _MesProfile,
+    budget: Fraction,
+    voter_money: Fraction,
+    *,
+    increments: int,
+    runs: int,
+) -> RuleResult:
+    payments, rejections = _detailed_run(profile, voter_money)
+    ids, costs, support = profile.ids, profile.costs, profile.support
+    steps = [
+        MesStep(
+            ids[p.project],
+            costs[p.project],
+            support[p.project],
+            Verdict.SELECTED,
+            p.round,
+            p.money,
+            p.price,
+            p.paid_in_full,
+        )
+        for p in payments
+    ]
+    steps.extend(
+        MesStep(ids[r.project], costs[r.project], support[r.project], Verdict.NOT_AFFORDABLE, r.round, r.money)
+        for r in rejections
+    )
+    steps.extend(_idle_steps(profile))
+    selected = tuple(ids[p.project] for p in payments)
+    total = profile.cost_of(p.project for p in payments)
+    summary = MesSummary(profile.voters, voter_money, increments, len(payments), runs)
+    return RuleResult(rule, budget, selected, total, tuple(steps), summary)
 
 
 def _idle_steps(profile: _MesProfile) -> list[MesStep]:
+    """Steps of the projects MES never considers (no supporters, or zero cost)."""
     candidates = set(profile.candidates)
     return [
         MesStep(pid, profile.costs[j], profile.support[j], profile.idle_verdict(j))
@@ -654,15 +674,143 @@ def _idle_steps(profile: _MesProfile) -> list[MesStep]:
 def _empty_mes_result(
     rule: str, profile: _MesProfile, budget: Fraction, runs: int = 0
 ) -> RuleResult:
-    voter_money = budget / profile.voters if profile.voters else _ZERO
+    """Result when nobody voted (every voter's share is undefined; nothing is selected)."""
     steps = [
         MesStep(pid, profile.costs[j], profile.support[j], profile.idle_verdict(j))
-        if j not in profile.candidates
-        else MesStep(pid, profile.costs[j], profile.support[j], Verdict.NOT_AFFORDABLE, 1, _ZERO)
         for j, pid in enumerate(profile.ids)
     ]
-    summary = MesSummary(profile.voters, voter_money, 0, 0, runs)
+    summary = MesSummary(0, _ZERO, 0, 0, runs)
     return RuleResult(rule, budget, (), _ZERO, tuple(steps), summary)
+
+
+class _Horizon:
+    """Smallest ``t > 0`` at which some recorded linear margin ``gap + slope·t`` reaches 0."""
+
+    __slots__ = ("den", "num")
+
+    def __init__(self) -> None:
+        self.num, self.den = 0, 0  # den == 0: no limit yet
+
+    def add(self, gap: int, gap_slope: int) -> None:
+        """Record a margin that is ``>= 0`` now and must stay so (or stay ``> 0``)."""
+        if gap_slope < 0 and (self.den == 0 or gap * self.den < self.num * -gap_slope):
+            self.num, self.den = gap, -gap_slope
+
+    @property
+    def value(self) -> Fraction | None:
+        return None if self.den == 0 else Fraction(self.num, self.den)
+
+
+class _Add1Search:
+    """MES runs at voter money ``base + step`` for growing integer steps (search mode).
+
+    Besides the winners, :meth:`run` returns the step *limit* below which the winners provably
+    stay the same: every decision of the run is a sign test on a linear function of the extra
+    money, and the limit is where the first of them could flip. For each round the state at its
+    start and the limit of the rounds so far are kept, so the next run restarts from the first
+    round whose decisions may have changed.
+
+    Candidates are priced lazily, as in pabutools: in increasing order of a lower bound on
+    ``ρ / cost`` (an earlier price of the project, which can only grow), stopping once the bound
+    exceeds the best exact ratio. An earlier price stays a lower bound for every ``t`` because
+    pricing with a fixed split into poor and rich supporters never overestimates ``ρ``.
+    """
+
+    def __init__(self, profile: _MesProfile, base: Fraction) -> None:
+        self.profile = profile
+        self.base = base
+        self.runs = 0
+        self._starts: list[tuple[_State, int]] = []
+        self._limits: list[Fraction | None] = []
+        self._winners: list[int] = []
+
+    def run(self, step: int) -> tuple[list[int], Fraction | None]:
+        """Winners at ``base + step`` and the step limit of that outcome (``None``: none)."""
+        self.runs += 1
+        if not self._starts:
+            state = _State.start(self.profile, self.base + step, sloped=True)
+        else:
+            stale = [r for r, limit in enumerate(self._limits) if limit is not None and limit <= step]
+            if not stale:
+                return list(self._winners), self._limits[-1]
+            first = stale[0]
+            snapshot, snapshot_step = self._starts[first]
+            state = snapshot.copy(shift=step - snapshot_step)
+            del self._starts[first:], self._limits[first:], self._winners[first:]
+        while True:
+            self._starts.append((state.copy(), step))
+            winner, horizon = self._round(state)
+            limit = None if horizon is None else step + horizon
+            previous = self._limits[-1] if self._limits else None
+            self._limits.append(_earliest(previous, limit))
+            if winner is None:
+                return list(self._winners), self._limits[-1]
+            self._winners.append(winner)
+
+    def _round(self, state: _State) -> tuple[int | None, Fraction | None]:
+        """Play one round on ``state``; return the winner and the round's horizon in ``t``."""
+        horizon = _Horizon()
+        best = self._best_quote(state, horizon)
+        if best is None:
+            return None, horizon.value
+        self._bound_round(state, best, horizon)
+        _pay(self.profile, state, best, len(self._winners) + 1)
+        return best.project, horizon.value
+
+    def _best_quote(self, state: _State, horizon: _Horizon) -> _Quote | None:
+        """The round's winner, pricing candidates lazily; drops unaffordable ones."""
+        ids, costs, bounds = self.profile.ids, state.costs, state.bounds
+        unpriced = list(state.active)
+        best: _Quote | None = None
+        best_ratio: _Ratio = (0, 0, 1)
+        while unpriced:
+            j = unpriced[0]
+            for k in unpriced[1:]:
+                if _less(bounds[k], bounds[j]) or (not _less(bounds[j], bounds[k]) and ids[k] < ids[j]):
+                    j = k
+            if best is not None and not _may_beat(bounds[j], ids[j], best_ratio, ids[best.project]):
+                break
+            unpriced.remove(j)
+            quote = _quote(self.profile, state, j)
+            if not quote.affordable:  # stays so while the shortfall is > 0
+                horizon.add(quote.remaining, quote.remaining_slope)
+                state.active.remove(j)
+                del bounds[j]
+                continue
+            ratio = bounds[j] = quote.ratio(costs[j])
+            if best is None or _may_beat(ratio, ids[j], best_ratio, ids[best.project]):
+                best, best_ratio = quote, ratio
+        return best
+
+    def _bound_round(self, state: _State, best: _Quote, horizon: _Horizon) -> None:
+        """Record the margins that keep ``best`` the winner with the same payers."""
+        win_value, win_slope, win_den = state.bounds[best.project]
+        for j in state.active:
+            if j != best.project:
+                value, slope, den = state.bounds[j]
+                horizon.add(value * win_den - win_value * den, slope * win_den - win_slope * den)
+        slope = state.slope
+        remaining, remaining_slope, rich = best.remaining, best.remaining_slope, best.rich
+        for position, (m, c, _) in enumerate(best.classes):
+            if position < best.split:  # keeps paying all: money(t) <= ρ(t)
+                horizon.add(remaining - rich * m, remaining_slope - rich * slope[c])
+            else:  # keeps paying ρ: money(t) >= ρ(t)
+                horizon.add(rich * m - remaining, rich * slope[c] - remaining_slope)
+
+
+def _may_beat(ratio: _Ratio, pid: str, best: _Ratio, best_id: str) -> bool:
+    """``(ratio, pid) < (best, best_id)``: lower ρ/cost first, then the smaller id."""
+    if _less(ratio, best):
+        return True
+    return not _less(best, ratio) and pid < best_id
+
+
+def _earliest(a: Fraction | None, b: Fraction | None) -> Fraction | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return min(a, b)
 
 
 # ------------------------------------------------------------------------- elections → rule input

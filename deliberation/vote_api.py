@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -25,6 +26,12 @@ from deliberation.models import Decision, DecisionVote
 from projects.errors import Invalid
 from projects.models import Community
 from projects.selectors import projects_visible_to
+
+
+def _user(request: Request) -> User:
+    """The authenticated caller (the views that call this require authentication)."""
+    assert isinstance(request.user, User)
+    return request.user
 
 
 def _payload(request: Request) -> dict[str, Any]:
@@ -137,7 +144,7 @@ class ProjectDecisions(APIView):
             raise Invalid(_("金额格式不正确"), errors={"amount": [_("请输入数字")]})
         decision = services.decision_open(
             project=project,
-            by=request.user,
+            by=_user(request),
             motion=_text(data, "motion"),
             amount=None if amount in (None, "") else str(amount),
             reason=_text(data, "reason"),
@@ -164,7 +171,7 @@ class DecisionVotes(APIView):
         data = _payload(request)
         services.decision_vote(
             decision=decision,
-            by=request.user,
+            by=_user(request),
             choice=_text(data, "choice"),
             conflict=_text(data, "conflict"),
         )
@@ -187,7 +194,7 @@ class DecisionClose(APIView):
         decision = _decision(request, pk)
         data = _payload(request)
         decision = services.decision_close(
-            decision=decision, by=request.user, minutes=_text(data, "minutes")
+            decision=decision, by=_user(request), minutes=_text(data, "minutes")
         )
         return Response(decision_body(decision))
 
@@ -259,10 +266,10 @@ class Rounds(APIView):
             raise Invalid(_("社区不存在"), errors={"community": [_("不存在")]})
         open_now = data.pop("open")
         rnd = ballots.round_create(
-            community=community, by=request.user, project_ids=data.pop("projects"), **data
+            community=community, by=_user(request), project_ids=data.pop("projects"), **data
         )
         if open_now:
-            rnd = ballots.round_open(round=rnd, by=request.user)
+            rnd = ballots.round_open(round=rnd, by=_user(request))
         return Response(
             ballots.round_detail(rnd, user=request.user), status=status.HTTP_201_CREATED
         )
@@ -290,7 +297,9 @@ class RoundBallots(APIView):
     def post(self, request: Request, pk: int) -> Response:
         rnd = _round(request, pk)
         data = _payload(request)
-        receipt = ballots.ballot_cast(round=rnd, by=request.user, project_ids=data.get("projects"))
+        receipt = ballots.ballot_cast(
+            round=rnd, by=_user(request), project_ids=data.get("projects")
+        )
         return Response(receipt.as_dict(), status=status.HTTP_201_CREATED)
 
 
@@ -299,7 +308,7 @@ class RoundOpen(APIView):
 
     @extend_schema(request=None, responses={200: dict})
     def post(self, request: Request, pk: int) -> Response:
-        rnd = ballots.round_open(round=_round(request, pk), by=request.user)
+        rnd = ballots.round_open(round=_round(request, pk), by=_user(request))
         return Response(ballots.round_detail(rnd, user=request.user))
 
 
@@ -311,7 +320,7 @@ class RoundClose(APIView):
     @extend_schema(request=None, responses={200: dict})
     def post(self, request: Request, pk: int) -> Response:
         rnd = _round(request, pk)
-        ballots.round_close(round=rnd, by=request.user)
+        ballots.round_close(round=rnd, by=_user(request))
         rnd.refresh_from_db()
         return Response(ballots.round_results(rnd))
 

@@ -1,19 +1,45 @@
-"""Websocket consumers: they authenticate and subscribe; they never write to the database."""
+"""Websocket consumers: they authenticate and subscribe; they never write to the database.
+
+Clients only send ``{"type": "ping"}`` (answered with ``{"kind": "pong"}``) to keep proxies from
+dropping an idle connection. Anything else — not text, not a JSON object, not a ping, larger than
+:data:`MAX_MESSAGE_BYTES`, or more than :data:`MAX_MESSAGES_PER_WINDOW` messages in
+:data:`WINDOW_SECONDS` — closes that one connection with code 4400 (4429 for the rate); the
+server goes on.
+
+Channel layers forget a group member after ``group_expiry`` (a day by default); a public screen
+stays connected for weeks, so each consumer re-joins its group every :data:`REJOIN_SECONDS`.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import time
 from typing import Any
 
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from notifications.events import project_group, screen_group, user_group
+from notifications.selectors import unread_count
 
 MAX_MESSAGE_BYTES = 4096
+MAX_MESSAGES_PER_WINDOW = 30
+WINDOW_SECONDS = 10.0
+REJOIN_SECONDS = 3600.0
+MAX_SLUG = 60  # Community.slug's max_length; group names must stay short
+
+CLOSE_FORBIDDEN = 4403
+CLOSE_BAD_MESSAGE = 4400
+CLOSE_TOO_MANY = 4429
 
 
 class _Subscriber(AsyncWebsocketConsumer):
     group: str | None = None
+    _rejoin: asyncio.Task[None] | None = None
+    _window_start: float = 0.0
+    _window_count: int = 0
 
     async def group_name(self) -> str | None:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -21,48 +47,88 @@ class _Subscriber(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.group = await self.group_name()
         if self.group is None:
-            await self.close(code=4403)
+            await self.close(code=CLOSE_FORBIDDEN)
             return
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        self._window_start = time.monotonic()
+        self._window_count = 0
+        self._rejoin = asyncio.ensure_future(self._keep_membership())
+        await self.on_subscribed()
+
+    async def on_subscribed(self) -> None:
+        """Hook: send whatever a (re)connected client needs first."""
+
+    async def _keep_membership(self) -> None:
+        while True:
+            await asyncio.sleep(REJOIN_SECONDS)
+            if self.group is not None:
+                await self.channel_layer.group_add(self.group, self.channel_name)
 
     async def disconnect(self, code: int) -> None:
+        if self._rejoin is not None:
+            self._rejoin.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._rejoin
+            self._rejoin = None
         if self.group is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        """Clients only ping; anything malformed or oversized closes this connection."""
-        size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
-        if size > MAX_MESSAGE_BYTES or text_data is None:
-            await self.close(code=4400)
-            return
+    def _valid_ping(self, text_data: str | None, bytes_data: bytes | None) -> bool:
+        if text_data is None or bytes_data is not None:
+            return False
+        if len(text_data) > MAX_MESSAGE_BYTES or len(text_data.encode()) > MAX_MESSAGE_BYTES:
+            return False
         try:
             message = json.loads(text_data)
-        except ValueError:
-            await self.close(code=4400)
+        except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested past the limit
+            return False
+        return isinstance(message, dict) and message.get("type") == "ping"
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        now = time.monotonic()
+        if now - self._window_start > WINDOW_SECONDS:
+            self._window_start, self._window_count = now, 0
+        self._window_count += 1
+        if self._window_count > MAX_MESSAGES_PER_WINDOW:
+            await self.close(code=CLOSE_TOO_MANY)
             return
-        if not isinstance(message, dict) or message.get("type") != "ping":
-            await self.close(code=4400)
+        if not self._valid_ping(text_data, bytes_data):
+            await self.close(code=CLOSE_BAD_MESSAGE)
             return
-        await self.send(text_data=json.dumps({"type": "pong"}))
+        await self.send(text_data='{"kind": "pong"}')
 
     async def yishi_event(self, message: dict[str, Any]) -> None:
-        await self.send(text_data=json.dumps(message["event"], ensure_ascii=False))
+        text = message.get("text")
+        if text is None:  # an event put on the layer by hand, not through notifications.events
+            text = json.dumps(message.get("event", {}), ensure_ascii=False, default=str)
+        await self.send(text_data=text)
 
 
 class UserConsumer(_Subscriber):
+    """``/ws/notifications/``: the signed-in user's own notifications and unread count."""
+
     async def group_name(self) -> str | None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             return None
         return user_group(user.pk)
 
+    async def on_subscribed(self) -> None:
+        count = await database_sync_to_async(unread_count)(self.scope["user"])
+        await self.send(text_data=json.dumps({"kind": "unread", "unread": count}))
+
 
 class ProjectConsumer(_Subscriber):
+    """``/ws/projects/<id>/``: public facts about one project (state, co-signs, tallies)."""
+
     async def group_name(self) -> str | None:
         return project_group(int(self.scope["url_route"]["kwargs"]["project_id"]))
 
 
 class ScreenConsumer(_Subscriber):
+    """``/ws/screen/<community slug>/``: the public screen's tallies; no login."""
+
     async def group_name(self) -> str | None:
-        return screen_group(self.scope["url_route"]["kwargs"]["community"])
+        slug = self.scope["url_route"]["kwargs"]["community"]
+        return screen_group(slug) if len(slug) <= MAX_SLUG else None

@@ -4,12 +4,9 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from notifications.selectors import unread_count
+
 
 def inbox(request: HttpRequest) -> dict[str, Any]:
-    """The unread count in every page header."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return {"unread_count": 0}
-    from notifications.models import Notification
-
-    return {"unread_count": Notification.objects.filter(recipient=user, read_at__isnull=True).count()}
+    """The unread count in every page header (kept live by ``static/js/live.js``)."""
+    return {"unread_count": unread_count(getattr(request, "user", None))}

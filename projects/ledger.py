@@ -33,6 +33,7 @@ from django.db import transaction
 from django.db.models import Case, DecimalField, F, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from projects.errors import Conflict, Forbidden, Invalid
 from projects.models import Community, EntryKind, Fund, LedgerEntry, Project, Role, State, Street
@@ -845,6 +846,20 @@ class Statement:
     def month_label(self) -> str:
         return f"{self.month:%Y-%m}"
 
+    def summary(self) -> list[dict[str, Any]]:
+        """One row per balance: opening, the month's movement, closing (as on the CSV)."""
+        movement = self.movement
+        return [
+            {
+                "name": name,
+                "label": _(label),
+                "opening": _col(self.opening, name),
+                "movement": _col(movement, name),
+                "closing": _col(self.closing, name),
+            }
+            for name, label in CSV_COLUMNS
+        ]
+
 
 def statement_months(community: Community) -> list[date]:
     """Months with entries for ``community`` (newest first), in local time, one query."""
@@ -929,14 +944,15 @@ def street_statement(*, street: Street, month: date) -> list[StreetRow]:
     ]
 
 
+# The statement's balance columns (CSV) and rows (page), in this order.
 CSV_COLUMNS = [
-    ("appropriated", "经费总额"),
-    ("allocated", "已分配"),
-    ("released", "已拨付"),
-    ("spent", "已支出"),
-    ("available", "可分配余额"),
-    ("cofunded", "共建到账"),
-    ("pledged", "共建认捐"),
+    ("appropriated", gettext_noop("经费总额")),
+    ("allocated", gettext_noop("已分配")),
+    ("released", gettext_noop("已拨付")),
+    ("spent", gettext_noop("已支出")),
+    ("available", gettext_noop("可分配余额")),
+    ("cofunded", gettext_noop("共建到账")),
+    ("pledged", gettext_noop("共建认捐")),
 ]
 
 

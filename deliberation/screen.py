@@ -1,0 +1,280 @@
+"""The public screen (大屏) of a community, its JSON snapshot, and the supervisors' overdue list.
+
+The screen needs no login: it shows the open evaluations (satisfaction rate and turnout against
+the community's thresholds, with a QR code to the project page where residents vote), the open
+budget ballots' standings, and the latest results. ``static/js/screen.js`` renders the snapshot,
+applies ``evaluation.tally`` events from ``/ws/screen/<slug>/`` as they come, re-reads the
+snapshot when anything else happens (a round opens or closes, a ballot is cast), and reconnects
+by itself. Only public numbers are shown: tallies, never who voted what.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+import qrcode
+import qrcode.image.svg
+from django.apps import apps
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from deliberation import services, workflow
+from deliberation.flows import ESCALATE_AFTER
+from deliberation.models import EvaluationRound
+from projects.errors import Forbidden
+from projects.models import Community, Project, Role, State, Street
+
+RECENT_RESULTS = 5
+# The page a QR code of an open budget ballot leads to (the ballots' voting page, by URL name);
+# until it exists the code leads to the community's project list.
+BALLOT_PAGE = "budget-round"
+
+
+@lru_cache(maxsize=512)
+def qr_svg(url: str) -> str:
+    """A QR code for ``url`` as inline SVG markup (made here, so safe to insert as markup)."""
+    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, border=2)
+    return str(image.to_string(encoding="unicode"))
+
+
+def _when(value: Any) -> str:
+    return timezone.localtime(value).strftime("%m-%d %H:%M") if value else ""
+
+
+def _absolute(request: HttpRequest, path: str) -> str:
+    return request.build_absolute_uri(path)
+
+
+# --- evaluations (群众评议) ---------------------------------------------------------------------
+def evaluation_boards(community: Community, request: HttpRequest) -> list[dict[str, Any]]:
+    """Open evaluation rounds of the community, each with its public tally and a QR code."""
+    rounds = (
+        EvaluationRound.objects.filter(
+            project__community=community, project__state=State.EVALUATING, closed_at__isnull=True
+        )
+        .select_related("project__community")
+        .order_by("closes_at", "pk")
+    )
+    boards = []
+    for rnd in rounds:
+        project = rnd.project
+        url = _absolute(request, reverse("project-detail", args=[project.pk]))
+        boards.append(
+            {
+                "project_id": project.pk,
+                "title": project.title,
+                "round": rnd.number,
+                "closes_at": rnd.closes_at.isoformat(),
+                "closes_at_label": _when(rnd.closes_at),
+                "url": url,
+                "qr_svg": qr_svg(url),
+                "tally": services.evaluation_tally(rnd).as_dict(),
+            }
+        )
+    return boards
+
+
+def recent_results(community: Community, limit: int = RECENT_RESULTS) -> list[dict[str, Any]]:
+    rounds = (
+        EvaluationRound.objects.filter(project__community=community, closed_at__isnull=False)
+        .select_related("project__community")
+        .order_by("-closed_at", "-pk")[:limit]
+    )
+    rows = []
+    for rnd in rounds:
+        tally = services.evaluation_tally(rnd)
+        rows.append(
+            {
+                "project_id": rnd.project_id,
+                "title": rnd.project.title,
+                "round": rnd.number,
+                "passed": bool(rnd.passed),
+                "satisfaction": f"{float(tally.satisfaction):.4f}",
+                "turnout": f"{float(tally.turnout):.4f}",
+                "closed_at_label": _when(rnd.closed_at),
+            }
+        )
+    return rows
+
+
+# --- budget ballots (预算投票) -----------------------------------------------------------------
+_tables_seen: set[str] = set()
+
+
+def _table_exists(table: str) -> bool:
+    """True once the table exists (remembered); asked again while it does not."""
+    if table not in _tables_seen:
+        with connection.cursor() as cursor:
+            if table in connection.introspection.table_names(cursor):
+                _tables_seen.add(table)
+    return table in _tables_seen
+
+
+def _ballot_url(request: HttpRequest, round_id: int, community: Community) -> str:
+    try:
+        path = reverse(BALLOT_PAGE, args=[round_id])
+    except NoReverseMatch:
+        path = reverse("project-list") + f"?community={community.slug}"
+    return _absolute(request, path)
+
+
+def ballot_standings(community: Community, request: HttpRequest) -> list[dict[str, Any]]:
+    """Open budget ballots with each shortlisted project's approvals so far, most first.
+
+    Kept apart from the evaluations on purpose: it reads the ballot models by name and returns
+    ``[]`` while they are not installed or not migrated yet, so the screen works without them."""
+    try:
+        budget_round = apps.get_model("deliberation", "BudgetRound")
+        approval = apps.get_model("deliberation", "BallotApproval")
+        participation = apps.get_model("deliberation", "BallotParticipation")
+    except LookupError:
+        return []
+    if not _table_exists(budget_round._meta.db_table):
+        return []
+    standings = []
+    for rnd in budget_round.objects.filter(community=community, status="open").order_by("closes_at", "pk"):
+        votes = dict(
+            approval.objects.filter(entry__round=rnd)
+            .values("entry_id")
+            .annotate(n=Count("id"))
+            .values_list("entry_id", "n")
+        )
+        entries = [
+            {
+                "entry_id": e.pk,
+                "project_id": e.project_id,
+                "name": e.name,
+                "cost": str(e.cost),
+                "votes": votes.get(e.pk, 0),
+            }
+            for e in rnd.entries.all()
+        ]
+        entries.sort(key=lambda e: (-e["votes"], Decimal(e["cost"]), e["name"]))
+        url = _ballot_url(request, rnd.pk, community)
+        standings.append(
+            {
+                "round_id": rnd.pk,
+                "title": rnd.title,
+                "budget": str(rnd.budget),
+                "closes_at": rnd.closes_at.isoformat(),
+                "closes_at_label": _when(rnd.closes_at),
+                "voters": participation.objects.filter(round=rnd).count(),
+                "eligible": rnd.eligible,
+                "url": url,
+                "qr_svg": qr_svg(url),
+                "entries": entries,
+            }
+        )
+    return standings
+
+
+# --- the screen ---------------------------------------------------------------------------------
+def snapshot(community: Community, request: HttpRequest) -> dict[str, Any]:
+    return {
+        "community": {"slug": community.slug, "name": community.name},
+        "generated_at": timezone.now().isoformat(),
+        "evaluations": evaluation_boards(community, request),
+        "ballots": ballot_standings(community, request),
+        "recent": recent_results(community),
+    }
+
+
+def _labels() -> dict[str, str]:
+    """The words screen.js puts on the page, translated here."""
+    return {
+        "satisfaction": _("满意率"),
+        "turnout": _("参与率"),
+        "pass_line": _("通过线"),
+        "min_turnout": _("最低"),
+        "satisfied": _("满意"),
+        "basically_satisfied": _("基本满意"),
+        "dissatisfied": _("不满意"),
+        "votes": _("已投"),
+        "eligible": _("应投"),
+        "passing": _("目前达到通过条件"),
+        "not_passing": _("目前未达到通过条件"),
+        "round": _("第 %(n)s 轮评议"),
+        "closes": _("截止"),
+        "scan_evaluate": _("扫码参与评议"),
+        "scan_ballot": _("扫码参与投票"),
+        "ballot": _("预算投票"),
+        "budget": _("预算"),
+        "yuan": _("元"),
+        "voters": _("投票人数"),
+        "cost": _("成本"),
+        "approvals": _("票"),
+        "recent": _("最近评议结果"),
+        "passed": _("通过"),
+        "failed": _("未通过"),
+        "empty": _("当前没有进行中的评议或投票"),
+        "live": _("实时"),
+        "reconnecting": _("正在重新连接…"),
+    }
+
+
+def screen(request: HttpRequest, slug: str) -> HttpResponse:
+    community = get_object_or_404(Community, slug=slug)
+    context = {
+        "community": community,
+        "snapshot": snapshot(community, request),
+        "labels": _labels(),
+        "ws_path": f"/ws/screen/{community.slug}/",
+        "snapshot_url": reverse("screen-snapshot", args=[community.slug]),
+    }
+    return render(request, "screen/screen.html", context)
+
+
+@never_cache
+def screen_snapshot(request: HttpRequest, slug: str) -> JsonResponse:
+    community = get_object_or_404(Community, slug=slug)
+    return JsonResponse(snapshot(community, request), json_dumps_params={"ensure_ascii": False})
+
+
+# --- supervision: overdue tasks ----------------------------------------------------------------
+def _streets_supervised(user: Any) -> list[Street]:
+    if user.is_superuser:
+        return list(Street.objects.all())
+    return list(
+        Street.objects.filter(memberships__user_id=user.pk, memberships__role=Role.SUPERVISOR).distinct()
+    )
+
+
+def _overdue_rows(street: Street) -> list[dict[str, Any]]:
+    now = timezone.now()
+    rows = []
+    for item in workflow.overdue(street_id=street.pk):
+        project: Project = item.project
+        due = item.due_at or now
+        rows.append(
+            {
+                "item": item,
+                "project": project,
+                "role_label": Role(item.role).label,
+                "owner": item.task.owner,
+                "late_days": (now - due).days,
+                "escalated": now >= due + ESCALATE_AFTER,
+            }
+        )
+    return rows
+
+
+@login_required
+def overdue_list(request: HttpRequest) -> HttpResponse:
+    """Open tasks past their due date in the streets the user supervises, oldest first."""
+    streets = _streets_supervised(request.user)
+    if not streets:
+        raise Forbidden(_("只有街道监督员可以查看逾期督办"))
+    sections = [(street, _overdue_rows(street)) for street in streets]
+    total = sum(len(rows) for _street, rows in sections)
+    return render(
+        request, "supervision/overdue.html", {"sections": sections, "total": total, "now": timezone.now()}
+    )

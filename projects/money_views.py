@@ -1,0 +1,399 @@
+"""Money pages: the public monthly statement (公示栏) with CSV, the supervisors' street view and
+fund admin, a project's full ledger, and the clerk's forms (expenditure, co-funding, reversal).
+
+Views parse input, call one service (``projects.ledger``), render. Domain errors come back as a
+message on the page with their status code (400 / 403 / 409).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from projects import ledger
+from projects.errors import Forbidden, YishiError
+from projects.models import (
+    Community,
+    EntryKind,
+    Fund,
+    LedgerEntry,
+    Membership,
+    Project,
+    Role,
+    Street,
+)
+from projects.models.money import ContributorKind
+from projects.selectors import projects_visible_to, user_has_role
+from projects.web_errors import handle_domain_errors
+
+ENTRIES_PER_PAGE = 50
+
+
+# --- helpers --------------------------------------------------------------------------------
+def _this_month() -> date:
+    today = timezone.localdate()
+    return date(today.year, today.month, 1)
+
+
+def _month(value: str) -> date:
+    try:
+        return ledger.parse_month(value)
+    except YishiError:
+        raise Http404(_("月份格式应为 YYYY-MM")) from None
+
+
+def _error(request: HttpRequest, exc: YishiError, back: str) -> HttpResponse:
+    return render(request, "error.html", {"error": exc, "back": back}, status=exc.status)
+
+
+def _project_url(project: Project) -> str:
+    try:
+        return reverse("project-detail", args=[project.pk]) + "#money"
+    except NoReverseMatch:  # pragma: no cover - the project page is wired in config.urls
+        return reverse("money-project", args=[project.pk])
+
+
+def _supervised_streets(user: Any) -> list[Street]:
+    if not user.is_authenticated:
+        return []
+    ids = Membership.objects.filter(user_id=user.pk, role=Role.SUPERVISOR).values("street_id")
+    return list(Street.objects.filter(pk__in=ids).order_by("name"))
+
+
+def _csv_response(text: str, filename: str) -> HttpResponse:
+    # UTF-8 with a byte-order mark so spreadsheet programs read the Chinese correctly
+    response = HttpResponse("\ufeff" + text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _wants_csv(request: HttpRequest, fmt: str | None) -> bool:
+    return fmt == "csv" or request.GET.get("format") == "csv"
+
+
+# --- the public statement (公示栏) --------------------------------------------------------------
+def statement_index(request: HttpRequest, slug: str) -> HttpResponse:
+    community = get_object_or_404(Community.objects.select_related("street"), slug=slug)
+    funds = list(Fund.objects.filter(community=community).order_by("-year"))
+    balances = ledger.balances_by(LedgerEntry.objects.filter(fund__community=community), "fund_id")
+    rows = [(f, balances.get(f.pk, ledger.Balances())) for f in funds]
+    months = ledger.statement_months(community)
+    return render(
+        request,
+        "money/statement_index.html",
+        {"community": community, "funds": rows, "months": months, "this_month": _this_month()},
+    )
+
+
+def statement_month(request: HttpRequest, slug: str, month: str, fmt: str | None = None) -> HttpResponse:
+    community = get_object_or_404(Community.objects.select_related("street"), slug=slug)
+    when = _month(month)
+    statement = ledger.statement_build(community=community, month=when)
+    if _wants_csv(request, fmt):
+        return _csv_response(ledger.statement_csv(statement), f"statement-{slug}-{when:%Y-%m}.csv")
+    return render(
+        request,
+        "money/statement.html",
+        {
+            "community": community,
+            "s": statement,
+            "previous": ledger.previous_month(when),
+            "next": ledger.next_month(when) if when < _this_month() else None,
+            "is_supervisor": user_has_role(request.user, community, Role.SUPERVISOR),
+        },
+    )
+
+
+@login_required
+def street_statement(request: HttpRequest, pk: int, month: str | None = None, fmt: str | None = None) -> HttpResponse:
+    street = get_object_or_404(Street, pk=pk)
+    if not Membership.objects.filter(user_id=request.user.pk, role=Role.SUPERVISOR, street=street).exists():
+        return _error(request, Forbidden(_("只有本街道监督人员可以查看街道汇总")), "/")
+    if month is None:
+        return redirect("money-street-statement", pk=street.pk, month=f"{_this_month():%Y-%m}")
+    when = _month(month)
+    rows = ledger.street_statement(street=street, month=when)
+    total_open = sum((r.opening for r in rows), ledger.Balances())
+    total_close = sum((r.closing for r in rows), ledger.Balances())
+    if _wants_csv(request, fmt):
+        return _csv_response(_street_csv(rows, total_open, total_close), f"street-{street.pk}-{when:%Y-%m}.csv")
+    return render(
+        request,
+        "money/street_statement.html",
+        {
+            "street": street,
+            "month": when,
+            "rows": rows,
+            "total_opening": total_open,
+            "total_closing": total_close,
+            "total_movement": total_close - total_open,
+            "previous": ledger.previous_month(when),
+            "next": ledger.next_month(when) if when < _this_month() else None,
+        },
+    )
+
+
+def _street_csv(rows: list[ledger.StreetRow], opening: ledger.Balances, closing: ledger.Balances) -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow([_("社区"), _("期初可分配余额"), _("本月拨入"), _("本月分配"), _("本月拨付"), _("本月支出"),
+                _("本月共建到账"), _("期末可分配余额"), _("期末已支出")])
+    for name, o, c in [*[(r.community.name, r.opening, r.closing) for r in rows], (_("合计"), opening, closing)]:
+        m = c - o
+        w.writerow([name, o.available, m.appropriated, m.allocated, m.released, m.spent, m.cofunded,
+                    c.available, c.spent])
+    return out.getvalue()
+
+
+# --- fund admin (supervisors of the street) ---------------------------------------------------
+@login_required
+def fund_list(request: HttpRequest) -> HttpResponse:
+    streets = _supervised_streets(request.user)
+    if not streets:
+        return _error(request, Forbidden(_("只有街道监督人员可以管理公益事业经费")), "/")
+    funds = list(
+        Fund.objects.filter(community__street__in=streets)
+        .select_related("community", "community__street")
+        .order_by("community__street__name", "community__name", "-year")
+    )
+    balances = ledger.balances_by(LedgerEntry.objects.filter(fund__in=funds), "fund_id")
+    rows = [(f, balances.get(f.pk, ledger.Balances())) for f in funds]
+    return render(
+        request, "money/fund_list.html",
+        {"rows": rows, "streets": streets, "this_month": _this_month()},
+    )
+
+
+class FundForm(forms.Form):
+    community = forms.ModelChoiceField(queryset=Community.objects.none(), label=gettext_lazy("社区"))
+    year = forms.IntegerField(label=gettext_lazy("年度"), min_value=2000, max_value=2100)
+    name = forms.CharField(label=gettext_lazy("名称"), max_length=120, required=False)
+    amount = forms.CharField(label=gettext_lazy("首次拨入金额（元）"), required=False, max_length=20)
+    carry_over = forms.BooleanField(
+        label=gettext_lazy("结转上年度未分配余额（上年度须已结束）"), required=False
+    )
+
+    def __init__(self, *args: Any, streets: list[Street], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["community"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = Community.objects.filter(street__in=streets).order_by("name")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def fund_create(request: HttpRequest) -> HttpResponse:
+    streets = _supervised_streets(request.user)
+    if not streets:
+        return _error(request, Forbidden(_("只有街道监督人员可以设立经费")), "/")
+    form = FundForm(request.POST or None, streets=streets, initial={"year": timezone.localdate().year})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                fund = ledger.fund_create(
+                    community=data["community"], year=data["year"], by=request.user, name=data["name"],
+                    amount=data["amount"], carry_over=data["carry_over"],
+                )
+            except YishiError as exc:
+                _attach(form, exc)
+                status = exc.status
+            else:
+                return redirect("money-fund", pk=fund.pk)
+        else:
+            status = 400
+    return render(request, "money/form.html", {"form": form, "title": _("设立公益事业经费"), "back": reverse("money-funds")}, status=status)
+
+
+def fund_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    fund = get_object_or_404(Fund.objects.select_related("community", "community__street"), pk=pk)
+    balances = ledger.fund_balances(fund)
+    entries = (
+        LedgerEntry.objects.filter(fund=fund)
+        .select_related("project", "actor", "reversed_by", "fund__community")
+        .order_by("-created_at", "-pk")
+    )
+    page = Paginator(entries, ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
+    supervisor = user_has_role(request.user, fund.community, Role.SUPERVISOR)
+    return render(
+        request,
+        "money/fund_detail.html",
+        {
+            "fund": fund, "b": balances, "page": page, "supervisor": supervisor,
+            "can_carry_over": supervisor and fund.year < timezone.localdate().year and balances.available > 0,
+        },
+    )
+
+
+@login_required
+@require_POST
+@handle_domain_errors
+def fund_appropriate(request: HttpRequest, pk: int) -> HttpResponse:
+    fund = get_object_or_404(Fund, pk=pk)
+    ledger.appropriate(fund=fund, amount=request.POST.get("amount", ""), by=request.user, memo=request.POST.get("memo", ""))
+    return redirect("money-fund", pk=fund.pk)
+
+
+@login_required
+@require_POST
+@handle_domain_errors
+def fund_carry_over(request: HttpRequest, pk: int) -> HttpResponse:
+    fund = get_object_or_404(Fund, pk=pk)
+    entry = ledger.fund_carry_over(fund=fund, by=request.user)
+    return redirect("money-fund", pk=entry.fund_id)
+
+
+# --- a project's money --------------------------------------------------------------------
+def project_money(request: HttpRequest, pk: int) -> HttpResponse:
+    project = get_object_or_404(projects_visible_to(user=request.user), pk=pk)
+    return render(request, "money/project_money.html", {"project": project, "project_url": _project_url(project)})
+
+
+def _attach(form: forms.Form, exc: YishiError) -> None:
+    """Put a domain error's messages on the form's fields, and its sentence on the form."""
+    for name, messages in (getattr(exc, "errors", None) or {}).items():
+        if name in form.fields:
+            for message in messages:
+                form.add_error(name, message)
+    form.add_error(None, exc.message)
+
+
+class ExpenditureForm(forms.Form):
+    amount = forms.CharField(label=gettext_lazy("金额（元）"), max_length=20)
+    payee = forms.CharField(label=gettext_lazy("收款方"), max_length=200)
+    paid_on = forms.CharField(label=gettext_lazy("支付日期"), max_length=10, widget=forms.DateInput(attrs={"type": "date"}))
+    receipt = forms.FileField(label=gettext_lazy("票据（图片或 PDF，不超过 10 MB）"), required=False,
+                              widget=forms.ClearableFileInput(attrs={"accept": "image/*,application/pdf"}))
+    memo = forms.CharField(label=gettext_lazy("摘要"), max_length=300, required=False)
+
+
+class CofundingForm(forms.Form):
+    KIND_CHOICES = [("pledge", gettext_lazy("认捐（承诺）")), ("receipt", gettext_lazy("到账（已收到）"))]
+    kind = forms.ChoiceField(label=gettext_lazy("登记类型"), choices=KIND_CHOICES)
+    contributor = forms.CharField(label=gettext_lazy("共建方名称"), max_length=200)
+    contributor_kind = forms.ChoiceField(label=gettext_lazy("共建方类型"), choices=ContributorKind.choices)
+    amount = forms.CharField(label=gettext_lazy("金额或实物估值（元）"), max_length=20)
+    in_kind = forms.BooleanField(label=gettext_lazy("实物共建"), required=False)
+    in_kind_description = forms.CharField(label=gettext_lazy("实物说明"), max_length=300, required=False)
+    paid_on = forms.CharField(label=gettext_lazy("到账日期"), max_length=10, required=False,
+                              widget=forms.DateInput(attrs={"type": "date"}))
+    receipt = forms.FileField(label=gettext_lazy("凭证（可选，图片或 PDF）"), required=False,
+                              widget=forms.ClearableFileInput(attrs={"accept": "image/*,application/pdf"}))
+    memo = forms.CharField(label=gettext_lazy("摘要"), max_length=300, required=False)
+
+
+class ReverseForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("冲正原因"), max_length=300)
+
+
+def _clerk_or_403(request: HttpRequest, project: Project) -> HttpResponse | None:
+    if not user_has_role(request.user, project.community, Role.CLERK):
+        return _error(request, Forbidden(_("只有社区服务中心工作人员可以记账")), _project_url(project))
+    return None
+
+
+def _form_page(request: HttpRequest, form: forms.Form, title: str, back: str, status: int, **extra: Any) -> HttpResponse:
+    return render(request, "money/form.html", {"form": form, "title": title, "back": back, **extra}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def expenditure_new(request: HttpRequest, pk: int) -> HttpResponse:
+    project = get_object_or_404(projects_visible_to(user=request.user).select_related("community"), pk=pk)
+    denied = _clerk_or_403(request, project)
+    if denied:
+        return denied
+    form = ExpenditureForm(request.POST or None, request.FILES or None,
+                           initial={"paid_on": timezone.localdate().isoformat()})
+    status = 200
+    if request.method == "POST":
+        try:
+            ledger.expenditure_record(
+                project=project, by=request.user, amount=request.POST.get("amount", ""),
+                payee=request.POST.get("payee", ""), paid_on=request.POST.get("paid_on", ""),
+                receipt=request.FILES.get("receipt"), memo=request.POST.get("memo", ""),
+            )
+        except YishiError as exc:
+            form.is_valid()
+            _attach(form, exc)
+            status = exc.status
+        else:
+            return redirect(_project_url(project))
+    title = _("记录支出：%(title)s") % {"title": project.title}
+    return _form_page(request, form, title, _project_url(project), status, project=project, multipart=True)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cofunding_new(request: HttpRequest, pk: int) -> HttpResponse:
+    project = get_object_or_404(projects_visible_to(user=request.user).select_related("community"), pk=pk)
+    denied = _clerk_or_403(request, project)
+    if denied:
+        return denied
+    form = CofundingForm(request.POST or None, request.FILES or None,
+                         initial={"kind": request.GET.get("kind", "receipt"), "paid_on": timezone.localdate().isoformat()})
+    status = 200
+    if request.method == "POST":
+        try:
+            common = {
+                "project": project, "by": request.user, "amount": request.POST.get("amount", ""),
+                "contributor": request.POST.get("contributor", ""),
+                "contributor_kind": request.POST.get("contributor_kind", ""),
+                "in_kind": request.POST.get("in_kind", ""),
+                "in_kind_description": request.POST.get("in_kind_description", ""),
+                "memo": request.POST.get("memo", ""),
+            }
+            if request.POST.get("kind") == "pledge":
+                ledger.cofund_pledge(**common)
+            else:
+                ledger.cofund_receive(**common, paid_on=request.POST.get("paid_on") or None,
+                                      receipt=request.FILES.get("receipt"))
+        except YishiError as exc:
+            form.is_valid()
+            _attach(form, exc)
+            status = exc.status
+        else:
+            return redirect(_project_url(project))
+    title = _("登记共建：%(title)s") % {"title": project.title}
+    return _form_page(request, form, title, _project_url(project), status, project=project, multipart=True)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def entry_reverse(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = get_object_or_404(
+        LedgerEntry.objects.select_related("fund__community", "project", "actor"), pk=pk
+    )
+    back = _project_url(entry.project) if entry.project else reverse("money-fund", args=[entry.fund_id])
+    role = ledger.REVERSIBLE_BY.get(entry.kind)
+    if role is None or not user_has_role(request.user, entry.fund.community, role):
+        return _error(request, Forbidden(_("您没有权限冲正这笔分录")), back)
+    form = ReverseForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        try:
+            ledger.entry_reverse(entry=entry, by=request.user, reason=request.POST.get("reason", ""))
+        except YishiError as exc:
+            form.is_valid()
+            _attach(form, exc)
+            status = exc.status
+        else:
+            return redirect(back)
+    title = _("冲正分录 #%(id)s（%(kind)s %(amount)s 元）") % {
+        "id": entry.pk, "kind": EntryKind(entry.kind).label, "amount": entry.amount}
+    return _form_page(request, form, title, back, status, entry=entry)

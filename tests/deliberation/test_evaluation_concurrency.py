@@ -1,0 +1,158 @@
+"""Under load, on PostgreSQL with real parallel connections (one per thread): duplicate ballots
+from one voter count once, and a burst of distinct voters loses nothing. Also for budget ballots,
+and a round closed in the middle of a burst counts exactly the ballots that got in."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connection, connections
+
+from deliberation import ballots, services
+from deliberation.ballot_models import Ballot, BallotApproval, BallotParticipation, RoundResult
+from deliberation.models import EvaluationBallot, EvaluationParticipation
+from projects.errors import Conflict, Invalid
+from tests.deliberation.votes_support import make_round, project_in  # noqa: F401 - fixtures
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(
+        settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+        reason="needs PostgreSQL (set DATABASE_URL)",
+    ),
+    pytest.mark.django_db(transaction=True),
+]
+ATTEMPTS = 200
+
+
+def free_connections() -> int:
+    with connection.cursor() as cur:
+        cur.execute("SELECT current_setting('max_connections')::int - count(*) FROM pg_stat_activity")
+        (free,) = cur.fetchone()
+    return int(free)
+
+
+def in_parallel(work: Callable[[Any], Any], items: list[Any]) -> Counter[str]:
+    """Run ``work(item)`` for every item on as many threads as PostgreSQL has room for (each
+    thread has its own connection), all released at once; count the outcomes by kind."""
+    workers = max(2, min(64, len(items), free_connections() - 15))
+    start = threading.Barrier(workers)
+    outcomes: Counter[str] = Counter()
+    lock = threading.Lock()
+    shares = [items[i::workers] for i in range(workers)]
+
+    def run(share: list[Any]) -> None:
+        try:
+            connection.ensure_connection()
+            start.wait(timeout=60)
+            for item in share:
+                try:
+                    work(item)
+                    kind = "ok"
+                except Invalid:
+                    kind = "invalid"
+                except Conflict:
+                    kind = "conflict"
+                except Exception as exc:  # anything else is a bug: count it by type
+                    kind = type(exc).__name__
+                with lock:
+                    outcomes[kind] += 1
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(run, shares))
+    return outcomes
+
+
+@pytest.fixture
+def evaluating(project_in: Any) -> Any:
+    p = project_in("evaluating")
+    services.evaluation_open_round(project=p)
+    return p
+
+
+def test_duplicate_evaluation_ballots_from_one_resident_count_once(
+    evaluating: Any, make_resident: Any
+) -> None:
+    voter = make_resident()
+    choices = ["satisfied", "dissatisfied", "basically_satisfied"] * (ATTEMPTS // 3 + 1)
+    outcomes = in_parallel(
+        lambda choice: services.evaluation_vote(project=evaluating, by=voter, choice=choice),
+        choices[:ATTEMPTS],
+    )
+    assert outcomes == Counter({"ok": 1, "invalid": ATTEMPTS - 1})
+    assert EvaluationParticipation.objects.count() == EvaluationBallot.objects.count() == 1
+    assert services.evaluation_tally(evaluating.evaluation_rounds.get()).votes == 1
+
+
+def test_burst_of_distinct_residents_loses_no_evaluation_ballot(
+    evaluating: Any, make_resident: Any
+) -> None:
+    voters = [make_resident() for _ in range(ATTEMPTS)]
+    outcomes = in_parallel(
+        lambda voter: services.evaluation_vote(project=evaluating, by=voter, choice="satisfied"),
+        voters,
+    )
+    assert outcomes == Counter({"ok": ATTEMPTS})
+    assert EvaluationParticipation.objects.count() == EvaluationBallot.objects.count() == ATTEMPTS
+    assert services.evaluation_tally(evaluating.evaluation_rounds.get()).satisfied == ATTEMPTS
+
+
+def test_duplicate_budget_ballots_from_one_resident_count_once(
+    project_in: Any, make_round: Any, make_resident: Any
+) -> None:
+    a, b = project_in("deliberating"), project_in("deliberating")
+    rnd = make_round([a, b])
+    voter = make_resident()
+    picks = [[str(a.pk)], [str(b.pk)], [str(a.pk), str(b.pk)]] * (ATTEMPTS // 3 + 1)
+    outcomes = in_parallel(
+        lambda ids: ballots.ballot_cast(round=rnd, by=voter, project_ids=ids), picks[:ATTEMPTS]
+    )
+    assert outcomes == Counter({"ok": 1, "invalid": ATTEMPTS - 1})
+    assert BallotParticipation.objects.count() == Ballot.objects.count() == 1
+    assert sum(r["votes"] for r in ballots.standings(rnd)) == BallotApproval.objects.count()
+
+
+def test_burst_of_distinct_residents_loses_no_budget_ballot(
+    project_in: Any, make_round: Any, make_resident: Any
+) -> None:
+    a, b = project_in("deliberating"), project_in("deliberating")
+    rnd = make_round([a, b])
+    voters = [make_resident() for _ in range(ATTEMPTS)]
+    outcomes = in_parallel(
+        lambda voter: ballots.ballot_cast(round=rnd, by=voter, project_ids=[str(a.pk), str(b.pk)]),
+        voters,
+    )
+    assert outcomes == Counter({"ok": ATTEMPTS})
+    assert BallotParticipation.objects.count() == Ballot.objects.count() == ATTEMPTS
+    assert [r["votes"] for r in ballots.standings(rnd)] == [ATTEMPTS, ATTEMPTS]
+
+
+def test_closing_during_a_burst_counts_exactly_the_ballots_that_got_in(
+    project_in: Any, make_round: Any, make_resident: Any, cast: dict[str, Any]
+) -> None:
+    a = project_in("deliberating")
+    rnd = make_round([a])
+    voters: list[Any] = [make_resident() for _ in range(ATTEMPTS)]
+    jobs = voters[: ATTEMPTS // 2] + ["close"] + voters[ATTEMPTS // 2 :]
+
+    def work(job: Any) -> None:
+        if job == "close":
+            ballots.round_close(round=rnd, by=cast["committee"], force=True)
+        else:
+            ballots.ballot_cast(round=rnd, by=job, project_ids=[str(a.pk)])
+
+    outcomes = in_parallel(work, jobs)
+    assert set(outcomes) <= {"ok", "conflict"}, outcomes
+    cast_ok = outcomes["ok"] - 1  # the close itself
+    result = RoundResult.objects.get(round=rnd)
+    assert Ballot.objects.count() == BallotParticipation.objects.count() == cast_ok
+    assert result.voters == cast_ok, "a ballot landed after the count"
+    assert outcomes["conflict"] == ATTEMPTS - cast_ok

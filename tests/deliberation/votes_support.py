@@ -1,0 +1,75 @@
+"""Shared pieces of the vote tests: the URL conf with the vote pages, projects walked to a state,
+budget rounds set up through the services, and row counts to prove that nothing was written."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from deliberation import ballots
+from deliberation.ballot_models import Ballot, BallotApproval, BallotParticipation, BudgetRound
+from deliberation.models import EvaluationBallot, EvaluationParticipation
+from projects.models import Community, Project
+from tests.conftest import new_project
+from tests.projects.money_helpers import walk_to
+
+
+@pytest.fixture
+def vote_urls(settings: Any) -> None:
+    settings.ROOT_URLCONF = "tests.deliberation.votes_urlconf"
+
+
+@pytest.fixture
+def project_in(community: Community, cast: dict[str, Any], fund: Any) -> Callable[..., Project]:
+    """``project_in("deliberating", cost="12000.00")``: a resident's project walked there."""
+    counter = {"n": 0}
+
+    def make(state: str, cost: str = "10000.00", title: str | None = None) -> Project:
+        counter["n"] += 1
+        p = new_project(community, cast["resident"], title=title or f"公益项目第{counter['n']}号")
+        return walk_to(p, state, cast, amount=cost)
+
+    return make
+
+
+@pytest.fixture
+def make_round(community: Community, cast: dict[str, Any]) -> Callable[..., BudgetRound]:
+    """A round over ``projects``, opened by the committee unless ``open=False``."""
+
+    def make(projects: list[Project], *, open: bool = True, **kw: Any) -> BudgetRound:  # noqa: A002
+        kw.setdefault("title", "2025 年度公益项目预算投票")
+        kw.setdefault("rule", "greedy")
+        kw.setdefault("closes_at", timezone.now() + timedelta(days=7))
+        rnd = ballots.round_create(
+            community=community, by=cast["committee"], project_ids=[p.pk for p in projects], **kw
+        )
+        if open:
+            rnd = ballots.round_open(round=rnd, by=cast["committee"])
+        return rnd
+
+    return make
+
+
+def vote(rnd: BudgetRound, user: Any, *projects: Project) -> ballots.BallotReceipt:
+    return ballots.ballot_cast(round=rnd, by=user, project_ids=[str(p.pk) for p in projects])
+
+
+def end_window(rnd: BudgetRound) -> BudgetRound:
+    """Move the round's window into the past (as if time had passed)."""
+    BudgetRound.objects.filter(pk=rnd.pk).update(
+        opens_at=timezone.now() - timedelta(days=8), closes_at=timezone.now() - timedelta(seconds=1)
+    )
+    rnd.refresh_from_db()
+    return rnd
+
+
+def ballot_rows() -> tuple[int, int, int]:
+    return BallotParticipation.objects.count(), Ballot.objects.count(), BallotApproval.objects.count()
+
+
+def evaluation_rows() -> tuple[int, int]:
+    return EvaluationParticipation.objects.count(), EvaluationBallot.objects.count()

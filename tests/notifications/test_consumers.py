@@ -1,0 +1,235 @@
+"""The websockets, against the real ASGI application (``config.asgi.application``): who may join
+which group, events only after commit, and bad messages closing only their own connection."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.db import connection, transaction
+from django.test import Client
+
+from config.asgi import application
+from deliberation import services
+from notifications.consumers import MAX_MESSAGE_BYTES, MAX_MESSAGES_PER_WINDOW
+from notifications.services import notification_mark_all_read, notify
+from tests.conftest import make_user
+
+pytestmark = pytest.mark.django_db(transaction=True)
+ORIGIN = (b"origin", b"http://testserver")
+
+
+@pytest.fixture(autouse=True)
+async def _empty_layer() -> AsyncIterator[None]:
+    layer = get_channel_layer()
+    await layer.flush()
+    yield
+    await layer.flush()
+
+
+def _cookie(user: Any) -> bytes:
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+async def open_socket(path: str, user: Any = None, origin: tuple[bytes, bytes] = ORIGIN) -> tuple[WebsocketCommunicator, bool, Any]:
+    headers = [origin]
+    if user is not None:
+        headers.append((b"cookie", await database_sync_to_async(_cookie)(user)))
+    comm = WebsocketCommunicator(application, path, headers=headers)
+    connected, code = await comm.connect(timeout=5)
+    return comm, connected, code
+
+
+async def receive(comm: WebsocketCommunicator, timeout: float = 3) -> dict[str, Any]:
+    return json.loads(await comm.receive_from(timeout=timeout))
+
+
+async def closed_with(comm: WebsocketCommunicator) -> int:
+    output = await comm.receive_output(timeout=3)
+    assert output["type"] == "websocket.close", output
+    return int(output["code"])
+
+
+@pytest.fixture
+def alice(transactional_db: None) -> Any:
+    return make_user("alice")
+
+
+# --- who may listen ----------------------------------------------------------------------------
+async def test_anonymous_user_cannot_join_a_personal_group() -> None:
+    comm, connected, code = await open_socket("/ws/notifications/")
+    assert not connected
+    assert code == 4403
+
+
+async def test_socket_from_a_foreign_origin_is_refused(alice: Any) -> None:
+    comm, connected, _code = await open_socket("/ws/notifications/", alice, origin=(b"origin", b"https://evil.example"))
+    assert not connected
+
+
+async def test_signed_in_user_gets_the_unread_count_on_connect(alice: Any) -> None:
+    await database_sync_to_async(notify)(recipients=[alice.pk], kind="task.new", verb="新待办")
+    comm, connected, _ = await open_socket("/ws/notifications/", alice)
+    assert connected
+    assert await receive(comm) == {"kind": "unread", "unread": 1}
+    await comm.disconnect()
+
+
+async def test_a_user_hears_only_their_own_notifications(alice: Any) -> None:
+    bob = await database_sync_to_async(make_user)("bob")
+    comm, _, _ = await open_socket("/ws/notifications/", alice)
+    await receive(comm)  # the unread count
+    await database_sync_to_async(notify)(recipients=[bob.pk], kind="project.state", verb="给 bob 的")
+    assert await comm.receive_nothing(timeout=0.5)
+    await database_sync_to_async(notify)(recipients=[alice.pk], kind="project.state", verb="给 alice 的")
+    event = await receive(comm)
+    assert event["kind"] == "notification"
+    assert event["notification"]["verb"] == "给 alice 的"
+    assert event["unread"] == 1
+    await comm.disconnect()
+
+
+async def test_marking_all_read_updates_every_open_page(alice: Any) -> None:
+    await database_sync_to_async(notify)(recipients=[alice.pk], kind="task.new", verb="新待办")
+    first, _, _ = await open_socket("/ws/notifications/", alice)
+    second, _, _ = await open_socket("/ws/notifications/", alice)
+    assert (await receive(first))["unread"] == 1 and (await receive(second))["unread"] == 1
+    await database_sync_to_async(notification_mark_all_read)(user=alice)
+    for comm in (first, second):
+        event = await receive(comm)
+        assert (event["kind"], event["unread"]) == ("unread", 0)
+    await first.disconnect()
+    await second.disconnect()
+
+
+# --- only after commit ---------------------------------------------------------------------------
+async def _in_open_transaction(work: Any, *, fail: bool) -> tuple[threading.Event, threading.Event, Any]:
+    """Run ``work`` inside a transaction and hold it open until released. It runs on a thread of
+    its own: Channels' thread for database work stays free, so a consumer could deliver an event
+    published too early — the tests below would then see it."""
+    inside, release = threading.Event(), threading.Event()
+
+    def run() -> None:
+        try:
+            with transaction.atomic():
+                work()
+                inside.set()
+                release.wait(10)
+                if fail:
+                    raise RuntimeError("roll back")
+        except RuntimeError:
+            pass
+        finally:
+            connection.close()
+
+    task = asyncio.ensure_future(sync_to_async(run, thread_sensitive=False)())
+    assert await asyncio.to_thread(inside.wait, 10)
+    return inside, release, task
+
+
+async def test_personal_event_arrives_only_after_commit(alice: Any) -> None:
+    comm, _, _ = await open_socket("/ws/notifications/", alice)
+    await receive(comm)
+    _inside, release, task = await _in_open_transaction(
+        lambda: notify(recipients=[alice.pk], kind="project.state", verb="已提交"), fail=False
+    )
+    assert await comm.receive_nothing(timeout=0.7)  # written, not yet committed: silence
+    release.set()
+    await task
+    assert (await receive(comm))["notification"]["verb"] == "已提交"
+    await comm.disconnect()
+
+
+async def test_rolled_back_change_sends_nothing(alice: Any) -> None:
+    comm, _, _ = await open_socket("/ws/notifications/", alice)
+    await receive(comm)
+    _inside, release, task = await _in_open_transaction(
+        lambda: notify(recipients=[alice.pk], kind="project.state", verb="不会发出"), fail=True
+    )
+    release.set()
+    await task
+    assert await comm.receive_nothing(timeout=1.0)
+    await comm.disconnect()
+
+
+async def test_vote_reaches_the_public_screen_after_commit_without_login(
+    evaluating_project: Any, cast: dict[str, Any]
+) -> None:
+    screen, connected, _ = await open_socket("/ws/screen/xingfu/")
+    other, _, _ = await open_socket("/ws/screen/heping/")
+    assert connected
+    _inside, release, task = await _in_open_transaction(
+        lambda: services.evaluation_vote(project=evaluating_project, by=cast["resident"], choice="satisfied"),
+        fail=False,
+    )
+    assert await screen.receive_nothing(timeout=0.5)
+    release.set()
+    await task
+    event = await receive(screen)
+    assert event["kind"] == "evaluation.tally"
+    assert event["project_id"] == evaluating_project.pk
+    assert (event["tally"]["votes"], event["tally"]["satisfied"], event["tally"]["satisfaction"]) == (1, 1, "1.0000")
+    assert isinstance(event["published_at"], float)
+    assert await other.receive_nothing(timeout=0.3)  # another community's screen hears nothing
+    await screen.disconnect()
+    await other.disconnect()
+
+
+async def test_project_page_hears_its_project(evaluating_project: Any, cast: dict[str, Any]) -> None:
+    comm, connected, _ = await open_socket(f"/ws/projects/{evaluating_project.pk}/")
+    assert connected
+    await database_sync_to_async(services.evaluation_vote)(
+        project=evaluating_project, by=cast["resident"], choice="basically_satisfied"
+    )
+    event = await receive(comm)
+    assert (event["kind"], event["tally"]["basically_satisfied"]) == ("evaluation.tally", 1)
+    await comm.disconnect()
+
+
+# --- bad messages close only their own connection --------------------------------------------
+@pytest.mark.parametrize(
+    ("frame", "why"),
+    [
+        ({"text_data": "not json"}, "malformed"),
+        ({"text_data": json.dumps({"type": "ping", "pad": "x" * MAX_MESSAGE_BYTES})}, "oversized"),
+        ({"text_data": "[" * 3000 + "]" * 3000}, "nested past the recursion limit"),
+        ({"text_data": "[1, 2]"}, "not an object"),
+        ({"text_data": json.dumps({"type": "subscribe", "group": "user.1"})}, "not a ping"),
+        ({"bytes_data": b"\x00\x01"}, "binary"),
+    ],
+)
+async def test_bad_message_closes_that_connection_and_the_server_goes_on(
+    frame: dict[str, Any], why: str, transactional_db: None
+) -> None:
+    bad, _, _ = await open_socket("/ws/screen/xingfu/")
+    good, _, _ = await open_socket("/ws/screen/xingfu/")
+    await bad.send_to(**frame)
+    assert await closed_with(bad) == 4400, why
+    await good.send_to(text_data='{"type": "ping"}')
+    assert await receive(good) == {"kind": "pong"}
+    after, connected, _ = await open_socket("/ws/screen/xingfu/")
+    assert connected
+    await get_channel_layer().group_send("screen.xingfu", {"type": "yishi.event", "text": '{"kind": "x"}'})
+    assert await receive(good) == {"kind": "x"}
+    assert await receive(after) == {"kind": "x"}
+    await good.disconnect()
+    await after.disconnect()
+
+
+async def test_a_flood_of_messages_closes_the_connection(transactional_db: None) -> None:
+    comm, _, _ = await open_socket("/ws/screen/xingfu/")
+    for _ in range(MAX_MESSAGES_PER_WINDOW):
+        await comm.send_to(text_data='{"type": "ping"}')
+        assert await receive(comm) == {"kind": "pong"}
+    await comm.send_to(text_data='{"type": "ping"}')
+    assert await closed_with(comm) == 4429

@@ -1,0 +1,171 @@
+"""The public screen (大屏) and its snapshot; the supervisors' overdue list."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+from viewflow.workflow.models import Task
+
+from deliberation import services, workflow
+from deliberation.models import EvaluationRound
+from deliberation.screen import qr_svg
+from projects.models import Membership, Role, Street
+from tests.conftest import make_user, new_project
+
+
+def snapshot_of(client: Any, slug: str = "xingfu") -> dict[str, Any]:
+    response = client.get(reverse("screen-snapshot", args=[slug]))
+    assert response.status_code == 200
+    assert "no-cache" in response["Cache-Control"] or "no-store" in response["Cache-Control"]
+    return json.loads(response.content)
+
+
+# --- the screen --------------------------------------------------------------------------------
+def test_screen_needs_no_login_and_embeds_the_open_evaluation(client: Any, evaluating_project: Any) -> None:
+    response = client.get(reverse("screen", args=["xingfu"]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-ws="/ws/screen/xingfu/"' in html
+    assert "screen.js" in html and "screen.css" in html
+    embedded = json.loads(html.split('id="screen-snapshot" type="application/json">')[1].split("</script>")[0])
+    [board] = embedded["evaluations"]
+    assert board["project_id"] == evaluating_project.pk
+    assert board["title"] == evaluating_project.title
+
+
+def test_snapshot_tallies_satisfaction_and_turnout(
+    client: Any, evaluating_project: Any, cast: dict[str, Any], make_resident: Any
+) -> None:
+    services.evaluation_vote(project=evaluating_project, by=cast["resident"], choice="satisfied")
+    services.evaluation_vote(project=evaluating_project, by=make_resident(), choice="dissatisfied")
+    [board] = snapshot_of(client)["evaluations"]
+    tally = board["tally"]
+    eligible = EvaluationRound.objects.get(project=evaluating_project).eligible
+    assert (tally["satisfied"], tally["dissatisfied"], tally["votes"]) == (1, 1, 2)
+    assert tally["satisfaction"] == "0.5000"
+    assert tally["turnout"] == f"{2 / eligible:.4f}"
+    assert tally["passing"] is False  # 50 % satisfied is below the 80 % line
+
+
+def test_snapshot_never_names_voters(client: Any, evaluating_project: Any, cast: dict[str, Any]) -> None:
+    services.evaluation_vote(project=evaluating_project, by=cast["resident"], choice="satisfied")
+    body = json.dumps(snapshot_of(client), ensure_ascii=False)
+    assert cast["resident"].username not in body
+
+
+def test_qr_code_leads_to_the_project_page(client: Any, evaluating_project: Any) -> None:
+    [board] = snapshot_of(client)["evaluations"]
+    expected = f"http://testserver/projects/{evaluating_project.pk}/"
+    assert board["url"] == expected
+    assert board["qr_svg"].startswith("<svg") and board["qr_svg"] == qr_svg(expected)
+    assert board["qr_svg"] != qr_svg(f"http://testserver/projects/{evaluating_project.pk + 1}/")
+
+
+def test_screen_shows_only_its_own_community(client: Any, evaluating_project: Any, other_community: Any) -> None:
+    assert snapshot_of(client, "heping")["evaluations"] == []
+    assert snapshot_of(client, "heping")["community"]["name"] == "和平社区"
+
+
+def test_unknown_community_is_404(client: Any, db: None) -> None:
+    assert client.get(reverse("screen", args=["nowhere"])).status_code == 404
+    assert client.get(reverse("screen-snapshot", args=["nowhere"])).status_code == 404
+
+
+def test_closed_round_moves_to_recent_results(
+    client: Any, evaluating_project: Any, cast: dict[str, Any], make_resident: Any
+) -> None:
+    for person in [cast["resident"], *[make_resident() for _ in range(3)]]:
+        services.evaluation_vote(project=evaluating_project, by=person, choice="satisfied")
+    EvaluationRound.objects.filter(project=evaluating_project).update(closes_at=timezone.now() - timedelta(minutes=1))
+    services.evaluation_close(project=evaluating_project, by=cast["clerk"])
+    snap = snapshot_of(client)
+    assert snap["evaluations"] == []
+    [row] = snap["recent"]
+    assert (row["project_id"], row["passed"], row["satisfaction"]) == (evaluating_project.pk, True, "1.0000")
+
+
+def test_open_budget_ballot_standings_are_shown_most_votes_first(
+    client: Any, community: Any, cast: dict[str, Any], make_resident: Any
+) -> None:
+    budget_round = apps.get_model("deliberation", "BudgetRound")
+    if budget_round._meta.db_table not in connection.introspection.table_names():
+        pytest.skip("the budget-ballot models have no migration yet (deliberation/ballot_models.py)")
+    entry_model = apps.get_model("deliberation", "RoundProject")
+    ballot_model = apps.get_model("deliberation", "Ballot")
+    approval_model = apps.get_model("deliberation", "BallotApproval")
+    participation_model = apps.get_model("deliberation", "BallotParticipation")
+    rnd = budget_round.objects.create(
+        community=community, title="2025 年度预算投票", budget=Decimal("100000.00"), rule="greedy",
+        status="open", opens_at=timezone.now(), closes_at=timezone.now() + timedelta(days=7), eligible=40,
+    )
+    lights = entry_model.objects.create(round=rnd, external_id="1", name="楼道照明", cost=Decimal("20000.00"))
+    bench = entry_model.objects.create(round=rnd, external_id="2", name="健身角", cost=Decimal("60000.00"))
+    for approvals in ([lights], [lights, bench], [lights]):
+        voter = make_resident()
+        participation_model.objects.create(round=rnd, voter=voter, voter_key=f"u:{voter.pk}")
+        ballot = ballot_model.objects.create(round=rnd)
+        for entry in approvals:
+            approval_model.objects.create(ballot=ballot, entry=entry)
+    [standing] = snapshot_of(client)["ballots"]
+    assert standing["voters"] == 3 and standing["eligible"] == 40
+    assert [(e["name"], e["votes"]) for e in standing["entries"]] == [("楼道照明", 3), ("健身角", 1)]
+    assert standing["qr_svg"].startswith("<svg")
+
+
+# --- supervisors' overdue list ------------------------------------------------------------------
+@pytest.fixture
+def overdue_project(cast: dict[str, Any], community: Any, make_resident: Any) -> Any:
+    project = new_project(community, cast["resident"], submit=True)
+    for _ in range(community.cosign_threshold):
+        services.cosign_add(project=project, by=make_resident())
+    item = workflow.project_tasks(project)[0]
+    Task.objects.filter(previous=item.task, flow_task_type="TIMER").update(
+        scheduled=timezone.now() - timedelta(days=3)
+    )
+    return project
+
+
+def test_supervisor_sees_overdue_tasks_of_the_street(
+    overdue_project: Any, cast: dict[str, Any], client_for: Any
+) -> None:
+    response = client_for(cast["supervisor"]).get(reverse("supervision-overdue"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert overdue_project.title in html
+    assert "初审提议" in html and "社区服务中心" in html
+    assert "3 天" in html and "已超督办时限" in html
+
+
+def test_nothing_overdue_says_so(cast: dict[str, Any], client_for: Any) -> None:
+    html = client_for(cast["supervisor"]).get(reverse("supervision-overdue")).content.decode()
+    assert "没有逾期的待办" in html
+
+
+def test_supervisor_of_another_street_does_not_see_it(
+    overdue_project: Any, client_for: Any, db: None
+) -> None:
+    elsewhere = make_user("elsewhere")
+    Membership.objects.create(user=elsewhere, role=Role.SUPERVISOR, street=Street.objects.create(name="别的街道"))
+    html = client_for(elsewhere).get(reverse("supervision-overdue")).content.decode()
+    assert overdue_project.title not in html
+
+
+@pytest.mark.parametrize("who", ["clerk", "committee", "resident"])
+def test_only_supervisors_see_the_overdue_list(
+    who: str, overdue_project: Any, cast: dict[str, Any], client_for: Any
+) -> None:
+    assert client_for(cast[who]).get(reverse("supervision-overdue")).status_code == 403
+
+
+def test_overdue_list_needs_login(client: Any, db: None) -> None:
+    response = client.get(reverse("supervision-overdue"))
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+

@@ -1,0 +1,37 @@
+"""Walk a project through the real services into its first evaluation round (shared by the
+notification tests, the cross-process test and the browser test's seed script)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from deliberation import actions, services
+from projects.models import Project, State
+
+
+def to_evaluation(
+    project: Project, *, cosigners: list[Any], clerk: Any, council: Any, committee: list[Any]
+) -> Project:
+    """``project`` must be submitted (collecting); ``cosigners`` reach the threshold."""
+    for person in cosigners:
+        services.cosign_add(project=project, by=person)
+    project.refresh_from_db()
+    assert project.state == State.SCREENING, project.state
+    act = lambda name, by, **params: actions.act(project=project, name=name, by=by, params=params)  # noqa: E731
+    project = act("accept", clerk)
+    project = act("assess", clerk, assessed_cost="12000.00", plan="更换 24 盏 LED 灯", duration_days=10)
+    project = act("recommend", council, reason="议事会出席 5 人，一致建议实施")
+    decision = services.decision_open(project=project, by=committee[0], motion="approve", amount="12000.00")
+    for member in committee:
+        services.decision_vote(decision=decision, by=member, choice="yes")
+    services.decision_close(decision=decision, by=committee[0], minutes="全体赞成")
+    Project.objects.filter(pk=project.pk).update(publicity_ends_at=timezone.now() - timedelta(minutes=1))
+    project.refresh_from_db()
+    project = act("start_execution", clerk)
+    project = act("deliver", clerk, report="已完工，验收合格")
+    project.refresh_from_db()
+    assert project.state == State.EVALUATING, project.state
+    return project
