@@ -652,7 +652,8 @@ def _everyone_voted(rnd: BudgetRound) -> bool:
     """Has every resident registered now (eligibility is checked live) cast a ballot?"""
     residents = eligible_residents(rnd.community).values("user_id").distinct().count()
     voted = BallotParticipation.objects.filter(
-        round_id=rnd.pk, voter__memberships__community_id=rnd.community_id,
+        round_id=rnd.pk,
+        voter__memberships__community_id=rnd.community_id,
         voter__memberships__role=Role.RESIDENT,
     ).count()
     return residents > 0 and voted >= residents
@@ -706,15 +707,19 @@ def round_close(*, round: BudgetRound, by: User | None, force: bool = False) -> 
         RoundProject.objects.bulk_update(entries, ["votes", "selected", "awarded_amount"])
         rnd.status, rnd.closed_at, rnd.closed_by = BudgetRound.Status.CLOSED, now, by
         rnd.save(update_fields=["status", "closed_at", "closed_by"])
-        reason = _("预算投票“%(title)s”（%(rule)s）结果：入选") % {
-            "title": rnd.title,
-            "rule": rnd.get_rule_display(),
-        }
         for e in entries:
             if e.project_id is None:
                 continue
             if e.selected:
-                _recommend_winner(e, by=by, reason=f"{reason}；{e.votes} 票，金额 {e.cost} 元")
+                reason = _(
+                    "预算投票“%(title)s”（%(rule)s）结果：入选，%(votes)d 票，金额 %(amount)s 元"
+                ) % {
+                    "title": rnd.title,
+                    "rule": rnd.get_rule_display(),
+                    "votes": e.votes or 0,
+                    "amount": e.cost,
+                }
+                _recommend_winner(e, by=by, reason=reason)
             else:
                 _tell_followers(e, rnd, by)
         publish_on_commit(

@@ -182,6 +182,7 @@ class _Reader:
         self._rows = csv.reader(handle, delimiter=";", quotechar='"', strict=True)
         self._line = 0
         self._pending: list[str] | None = None
+        self._meta_lines: dict[str, int] = {}
 
     # ---- row access
 
@@ -221,14 +222,14 @@ class _Reader:
         if row is None:
             if self._line == 0:
                 raise PabulibError("empty file", 1)
-            raise PabulibError(f"missing {name} section", self._line + 1)
+            raise PabulibError(f"missing {name} section (the file ends here)", self._line)
         found = _section_name(row)
         if found != name:
             what = f"{found} section" if found else f"row {';'.join(row)[:40]!r}"
             raise self._error(f"expected {name} section, found {what}")
         header = self._next_row()
         if header is None or _section_name(header) is not None:
-            raise PabulibError(f"{name} section has no header row", self._line + 1)
+            raise self._error(f"{name} section has no header row")
         if len(set(header)) != len(header):
             raise self._error(f"duplicate column in {name} header")
         return header
@@ -260,6 +261,7 @@ class _Reader:
             if key in meta:
                 raise self._error(f"duplicate META key {key!r}")
             meta[key] = value
+            self._meta_lines[key] = self._line
             self._check_meta_value(key, value)
         for required in ("budget",):
             if required not in meta:
@@ -326,6 +328,7 @@ class _Reader:
     def _votes(
         self, vote_type: str, projects: Mapping[str, ProjectRow]
     ) -> tuple[list[str], list[Ballot]]:
+        """Read the VOTES section, which must run to the end of the input (hot loop)."""
         header = self._expect_section("VOTES")
         uses_points = vote_type in POINTS_VOTE_TYPES
         for required in ("voter_id", "vote", *(("points",) if uses_points else ())):
@@ -336,35 +339,53 @@ class _Reader:
         extra_cols = [
             (i, name) for i, name in enumerate(header) if i not in (id_col, vote_col, points_col)
         ]
+        known = frozenset(projects)
         width = len(header)
         seen: set[str] = set()
         votes: list[Ballot] = []
-        for row in self._section_rows():
-            if len(row) != width:
-                self._check_width(row, header, "VOTES")
-            voter_id = row[id_col]
-            if not voter_id or voter_id in seen:
-                raise self._error(f"{'duplicate' if voter_id else 'empty'} voter_id {voter_id!r}")
-            seen.add(voter_id)
-            chosen = self._vote_list(row[vote_col], vote_type, projects)
-            points = self._points(row[points_col], chosen) if uses_points else None
-            votes.append(Ballot(voter_id, chosen, points, {name: row[i] for i, name in extra_cols}))
+        rows = self._rows
+        try:
+            for raw in rows:
+                self._line = rows.line_num
+                if len(raw) != width and self._skip_or_fail(raw, header):
+                    continue
+                row = [cell.strip() for cell in raw]
+                voter_id = row[id_col]
+                if not voter_id or voter_id in seen:
+                    problem = "duplicate" if voter_id else "empty"
+                    raise self._error(f"{problem} voter_id {voter_id!r}")
+                seen.add(voter_id)
+                chosen = self._vote_list(row[vote_col], vote_type, known)
+                points = self._points(row[points_col], chosen) if uses_points else None
+                extra = {name: row[i] for i, name in extra_cols}
+                votes.append(Ballot(voter_id, chosen, points, extra))
+        except csv.Error as exc:
+            raise PabulibError(f"malformed CSV: {exc}", rows.line_num) from None
         return header, votes
 
-    def _vote_list(
-        self, text: str, vote_type: str, projects: Mapping[str, ProjectRow]
-    ) -> tuple[str, ...]:
+    def _skip_or_fail(self, raw: list[str], header: list[str]) -> bool:
+        """``True`` for a blank line; raise for a misplaced section or a wrong column count."""
+        if not raw or (len(raw) == 1 and not raw[0].strip()):
+            return True
+        name = _section_name([cell.strip() for cell in raw])
+        if name is not None:
+            raise self._error(f"unexpected {name} section after VOTES")
+        self._check_width(raw, header, "VOTES")
+        return False
+
+    def _vote_list(self, text: str, vote_type: str, known: frozenset[str]) -> tuple[str, ...]:
         if not text:
             return ()
-        chosen = tuple(item.strip() for item in text.split(","))
-        for project_id in chosen:
-            if project_id not in projects:
-                raise self._error(f"vote names unknown project {project_id!r}")
-        if len(set(chosen)) != len(chosen):
+        chosen = [item.strip() for item in text.split(",")]
+        distinct = set(chosen)
+        if not distinct.issubset(known):
+            unknown = next(item for item in chosen if item not in known)
+            raise self._error(f"vote names unknown project {unknown!r}")
+        if len(distinct) != len(chosen):
             raise self._error("vote names the same project twice")
         if vote_type == "choose-1" and len(chosen) > 1:
             raise self._error("choose-1 vote names more than one project")
-        return chosen
+        return tuple(chosen)
 
     def _points(self, text: str, chosen: tuple[str, ...]) -> tuple[Number, ...]:
         items = [item.strip() for item in text.split(",")] if text else []
@@ -381,10 +402,10 @@ class _Reader:
     def _check_counts(
         self, meta: Mapping[str, str], projects: Mapping[str, object], votes: Sequence[object]
     ) -> None:
-        line = max(self._line, 1)
         for key, actual in (("num_projects", len(projects)), ("num_votes", len(votes))):
             declared = meta.get(key)
             if declared is not None and parse_number(declared) != actual:
+                line = self._meta_lines[key]
                 raise PabulibError(f"META {key} is {declared!r} but the file has {actual}", line)
 
 
@@ -401,7 +422,7 @@ def _section_name(row: list[str]) -> str | None:
 
 
 def write(election: Election, path: str | os.PathLike[str]) -> None:
-    """Write ``election`` to ``path`` in the Pabulib format (UTF-8, ``\\n`` line ends)."""
+    """Write ``election`` to ``path`` in the Pabulib format (UTF-8, CRLF line ends)."""
     with open(path, "w", encoding="utf-8", newline="") as handle:
         handle.write(dumps(election))
 
@@ -416,7 +437,8 @@ def dumps(election: Election) -> str:
     """
     _validate_for_writing(election)
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", quotechar='"', lineterminator="\n")
+    # CRLF as in the published files; it also makes the csv module quote cells holding a bare CR.
+    writer = csv.writer(out, delimiter=";", quotechar='"', lineterminator="\r\n")
     writer.writerow(["META"])
     writer.writerow(["key", "value"])
     for key, value in election.meta.items():
@@ -472,7 +494,7 @@ def _write_votes(writer: _CsvWriter, election: Election) -> None:
 
 
 def _column_order(
-    standard: list[str], extras: Iterator[Mapping[str, str]], preferred: Sequence[str]
+    standard: list[str], extras: Iterable[Mapping[str, str]], preferred: Sequence[str]
 ) -> list[str]:
     columns = list(standard)
     for extra in extras:
@@ -495,39 +517,71 @@ def _validate_for_writing(election: Election) -> None:
     """Reject elections that :func:`loads` could not read back identically."""
     if election.vote_type not in VOTE_TYPES:
         raise ValueError(f"unsupported vote_type {election.vote_type!r}")
-    election.budget  # noqa: B018 - validates META budget
+    election.budget  # noqa: B018 - raises ValueError unless META budget is a number
     for key, value in election.meta.items():
         _check_cell(key, "META key")
         _check_cell(value, "META value", allow_empty=True)
     for project_id, row in election.projects.items():
         if project_id != row.project_id:
             raise ValueError(f"project key {project_id!r} differs from row id {row.project_id!r}")
-        _check_id(project_id, "project_id")
-        for key in row.extra:
-            if key in _PROJECT_FIELDS:
-                raise ValueError(f"extra column {key!r} clashes with a standard column")
-    uses_points = election.vote_type in POINTS_VOTE_TYPES
+        _check_project(row)
     for ballot in election.votes:
-        _check_id(ballot.voter_id, "voter_id")
-        unknown = [p for p in ballot.projects if p not in election.projects]
-        if unknown or len(set(ballot.projects)) != len(ballot.projects):
-            raise ValueError(f"ballot {ballot.voter_id!r} names unknown or repeated projects")
-        if uses_points != (ballot.points is not None):
-            raise ValueError(
-                f"ballot {ballot.voter_id!r}: points must be given iff vote_type uses them"
-            )
-        if ballot.points is not None and len(ballot.points) != len(ballot.projects):
-            raise ValueError(f"ballot {ballot.voter_id!r}: points not aligned with projects")
-        if {"voter_id", "vote", "points"} & ballot.extra.keys():
-            raise ValueError(
-                f"ballot {ballot.voter_id!r}: extra column clashes with a standard one"
-            )
+        _check_ballot(ballot, election)
     for key, actual in (
         ("num_projects", len(election.projects)),
         ("num_votes", len(election.votes)),
     ):
         if key in election.meta and parse_number(election.meta[key]) != actual:
             raise ValueError(f"META {key} does not match the election ({actual})")
+
+
+def _check_project(row: ProjectRow) -> None:
+    _check_id(row.project_id, "project_id")
+    _check_number(row.cost, f"cost of {row.project_id!r}", minimum=0)
+    if row.votes is not None and (isinstance(row.votes, bool) or not isinstance(row.votes, int)):
+        raise ValueError(f"votes of {row.project_id!r} must be an int")
+    if row.score is not None:
+        _check_number(row.score, f"score of {row.project_id!r}")
+    if row.name is not None:
+        _check_cell(row.name, "project name", allow_empty=True)
+    _check_extra(row.extra, _PROJECT_FIELDS)
+
+
+def _check_ballot(ballot: Ballot, election: Election) -> None:
+    who = f"ballot {ballot.voter_id!r}"
+    _check_id(ballot.voter_id, "voter_id")
+    if any(p not in election.projects for p in ballot.projects):
+        raise ValueError(f"{who} names an unknown project")
+    if len(set(ballot.projects)) != len(ballot.projects):
+        raise ValueError(f"{who} names a project twice")
+    if election.vote_type == "choose-1" and len(ballot.projects) > 1:
+        raise ValueError(f"{who} names more than one project in a choose-1 election")
+    uses_points = election.vote_type in POINTS_VOTE_TYPES
+    if uses_points != (ballot.points is not None):
+        raise ValueError(f"{who}: points must be given iff the vote_type uses them")
+    if ballot.points is not None:
+        if len(ballot.points) != len(ballot.projects):
+            raise ValueError(f"{who}: points not aligned with projects")
+        for value in ballot.points:
+            _check_number(value, f"{who} points")
+    _check_extra(ballot.extra, ("voter_id", "vote", "points"))
+
+
+def _check_extra(extra: Mapping[str, str], reserved: Iterable[str]) -> None:
+    for key, value in extra.items():
+        if key in reserved:
+            raise ValueError(f"extra column {key!r} clashes with a standard column")
+        _check_cell(key, "column name")
+        _check_cell(value, f"{key} value", allow_empty=True)
+
+
+def _check_number(value: object, what: str, *, minimum: int | None = None) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise ValueError(f"{what} must be an int or Decimal, not {type(value).__name__}")
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise ValueError(f"{what} is not finite")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{what} is below {minimum}")
 
 
 def _check_id(value: str, what: str) -> None:
@@ -540,6 +594,8 @@ def _check_cell(value: str, what: str, *, allow_empty: bool = False) -> None:
     """Cells are stripped on reading, so they must not start or end with whitespace."""
     if (not value and not allow_empty) or value != value.strip():
         raise ValueError(f"{what} {value!r} is empty or has surrounding whitespace")
+    if "\x00" in value:
+        raise ValueError(f"{what} {value!r} contains a NUL character")
 
 
 class _CsvWriter(Protocol):

@@ -257,8 +257,10 @@ def decision_tally(decision: Decision) -> RollCall:
     )
     recused = counts.get(DecisionVote.Choice.RECUSE, 0)
     present = sum(v for k, v in counts.items() if k != DecisionVote.Choice.RECUSE)
-    # Quorum: ceil(ratio × members not recused), computed exactly.
-    ratio = Fraction(str(decision.project.community.committee_quorum))
+    # Quorum: ceil(ratio × members not recused), computed exactly. The setting is stored with
+    # three decimals; bylaws speak in simple fractions, so 0.667 means two thirds (2 of 3 members),
+    # not 2.001 of them: read it as the nearest fraction with a denominator of at most 12.
+    ratio = Fraction(str(decision.project.community.committee_quorum)).limit_denominator(12)
     need_frac = ratio * (total - recused)
     quorum = int(-(-need_frac.numerator // need_frac.denominator))
     return RollCall(

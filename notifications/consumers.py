@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 from channels.db import database_sync_to_async
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from notifications.events import project_group, screen_group, user_group
@@ -58,6 +59,16 @@ class _Subscriber(AsyncWebsocketConsumer):
 
     async def on_subscribed(self) -> None:
         """Hook: send whatever a (re)connected client needs first."""
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' ``dispatch`` first closes stale database connections, a hop through its single
+        database thread, for every message to every consumer: with 500 screens on a process one
+        event waits for 500 hops in a row (and the HTTP views behind them). These consumers reach
+        the database only through ``database_sync_to_async``, which cleans up by itself."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def _keep_membership(self) -> None:
         while True:

@@ -51,10 +51,10 @@ async def _send_all(layer: Any, messages: list[tuple[str, dict[str, Any]]]) -> N
     for start in range(0, len(messages), SEND_BATCH):
         batch = messages[start : start + SEND_BATCH]
         results = await asyncio.gather(
-            *(layer.group_send(group, layer_message(event)) for group, event in batch),
+            *(layer.group_send(group, message) for group, message in batch),
             return_exceptions=True,
         )
-        for (group, _event), result in zip(batch, results, strict=True):
+        for (group, _message), result in zip(batch, results, strict=True):
             if isinstance(result, BaseException):
                 log.error("could not publish to %s", group, exc_info=result)
 
@@ -63,11 +63,12 @@ def publish_many(messages: Iterable[tuple[str, dict[str, Any]]]) -> None:
     """Send each ``(group, event)`` now. Prefer :func:`publish_many_on_commit`.
 
     A dead broker is logged, never raised: the write that caused the event has committed."""
-    pending = list(messages)
-    if not pending:
-        return
     layer = get_channel_layer()
     if layer is None:
+        return
+    # Stamped and serialised here, right after the commit, before waiting for the event loop.
+    pending = [(group, layer_message(event)) for group, event in messages]
+    if not pending:
         return
     try:
         async_to_sync(_send_all)(layer, pending)

@@ -2,8 +2,8 @@
 
 Balances are derived from the entries, never stored: each balance is the signed sum of the
 entries that move it (``EFFECTS``), a reversal moving it back by the amount of the entry it
-reverses. One conditional-aggregate query computes a whole balance set, however many entries
-there are (:func:`fund_balances`, :func:`project_balances`, :func:`statement_build`).
+reverses. One grouped aggregate query computes a whole balance set, however many entries there
+are (:func:`fund_balances`, :func:`project_balances`, :func:`statement_build`).
 
 Lock order, everywhere: the project row (when the lifecycle or a money write holds it), then the
 fund row(s) by ascending id. The lifecycle's ``projects.services._fire`` already holds the project
@@ -30,7 +30,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Case, DecimalField, F, Q, QuerySet, Sum, Value, When
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -85,9 +85,6 @@ EFFECTS: dict[str, dict[str, int]] = {
     EntryKind.COFUND_RECEIPT: {"cofunded": 1},
 }
 IN_KIND_BALANCE = "cofunded_in_kind"  # moved by in-kind co-funding receipts only
-
-_SUM_FIELD = DecimalField(max_digits=20, decimal_places=2)
-
 
 def money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
@@ -164,44 +161,50 @@ FundBalances = Balances
 ProjectBalances = Balances
 
 
-def _balance_expression(name: str) -> Sum:
-    """``SUM(CASE ...)`` of every entry's signed effect on balance ``name``; a reversal moves the
-    balance back by the amount of the entry it reverses (one LEFT JOIN on ``reverses``)."""
-    plus = [k for k, eff in EFFECTS.items() if eff.get(name, 0) > 0]
-    minus = [k for k, eff in EFFECTS.items() if eff.get(name, 0) < 0]
-    direct, reversing = Q(kind__in=plus), Q(kind=EntryKind.REVERSAL, reverses__kind__in=plus)
-    if name == IN_KIND_BALANCE:
-        plus = [EntryKind.COFUND_RECEIPT]
-        direct = Q(kind__in=plus, in_kind=True)
-        reversing = Q(kind=EntryKind.REVERSAL, reverses__kind__in=plus, reverses__in_kind=True)
-    positive = F("amount")
-    negative = Value(Decimal("-1")) * F("amount")
-    whens = [When(direct, then=positive), When(reversing, then=negative)]
-    if minus:
-        whens += [
-            When(Q(kind__in=minus), then=negative),
-            When(Q(kind=EntryKind.REVERSAL, reverses__kind__in=minus), then=positive),
-        ]
-    return Sum(Case(*whens, default=Value(ZERO), output_field=_SUM_FIELD), output_field=_SUM_FIELD)
+# Entries are summed per (kind, in kind?, kind of the reversed entry, in kind?): a handful of
+# groups whatever the ledger's size, which Python then maps onto the balances by ``EFFECTS``.
+_GROUP = ("kind", "in_kind", "reverses__kind", "reverses__in_kind")
 
 
-def _balance_aggregates() -> dict[str, Sum]:
-    return {name: _balance_expression(name) for name in BALANCE_NAMES}
+def _effects(kind: str, in_kind: bool, amount: Decimal, sign: int = 1) -> dict[str, Decimal]:
+    effects = dict.fromkeys(BALANCE_NAMES, ZERO)
+    for name, s in EFFECTS.get(kind, {}).items():
+        effects[name] = money(amount * s * sign)
+    if kind == EntryKind.COFUND_RECEIPT and in_kind:
+        effects[IN_KIND_BALANCE] = money(amount * sign)
+    return effects
 
 
-def _from_row(row: Mapping[str, Any]) -> Balances:
-    return Balances(**{n: money(Decimal(row.get(n) or ZERO)) for n in BALANCE_NAMES})
+def _row_effects(row: Mapping[str, Any], amount: Decimal) -> dict[str, Decimal]:
+    if row["kind"] == EntryKind.REVERSAL:
+        return _effects(row["reverses__kind"], bool(row["reverses__in_kind"]), amount, -1)
+    return _effects(row["kind"], bool(row["in_kind"]), amount)
+
+
+def _add(totals: dict[str, Decimal], effects: Mapping[str, Decimal]) -> None:
+    for name, value in effects.items():
+        totals[name] += value
+
+
+def _balances(totals: Mapping[str, Decimal]) -> Balances:
+    return Balances(**{n: money(totals[n]) for n in BALANCE_NAMES})
 
 
 def balances_of(entries: QuerySet[LedgerEntry]) -> Balances:
-    """The balance set of ``entries``, in one query."""
-    return _from_row(entries.aggregate(**_balance_aggregates()))
+    """The balance set of ``entries``, in one (grouped) query."""
+    totals = dict.fromkeys(BALANCE_NAMES, ZERO)
+    for row in entries.order_by().values(*_GROUP).annotate(total=Sum("amount")):
+        _add(totals, _row_effects(row, Decimal(row["total"] or 0)))
+    return _balances(totals)
 
 
 def balances_by(entries: QuerySet[LedgerEntry], key: str) -> dict[Any, Balances]:
     """Balance sets of ``entries`` grouped by ``key`` (e.g. ``"project_id"``), in one query."""
-    rows = entries.order_by().values(key).annotate(**_balance_aggregates())
-    return {row[key]: _from_row(row) for row in rows}
+    totals: dict[Any, dict[str, Decimal]] = {}
+    for row in entries.order_by().values(key, *_GROUP).annotate(total=Sum("amount")):
+        acc = totals.setdefault(row[key], dict.fromkeys(BALANCE_NAMES, ZERO))
+        _add(acc, _row_effects(row, Decimal(row["total"] or 0)))
+    return {k: _balances(v) for k, v in totals.items()}
 
 
 def fund_balances(fund: Fund) -> Balances:
@@ -213,30 +216,22 @@ def project_balances(project: Project) -> Balances:
 
 
 def entry_effects(entry: LedgerEntry) -> dict[str, Decimal]:
-    """How ``entry`` moves each balance (signed), computed in Python from the same table.
+    """How ``entry`` moves each balance (signed), by the same table as the sums.
 
     A reversal needs its ``reverses`` loaded (``select_related("reverses")``)."""
     if entry.kind == EntryKind.REVERSAL:
         original = entry.reverses
         assert original is not None  # the database constraint guarantees it
-        sign, kind, in_kind = -1, original.kind, original.in_kind
-    else:
-        sign, kind, in_kind = 1, entry.kind, entry.in_kind
-    effects = dict.fromkeys(BALANCE_NAMES, ZERO)
-    for name, s in EFFECTS.get(kind, {}).items():
-        effects[name] = money(entry.amount * s * sign)
-    if kind == EntryKind.COFUND_RECEIPT and in_kind:
-        effects[IN_KIND_BALANCE] = money(entry.amount * sign)
-    return effects
+        return _effects(original.kind, original.in_kind, entry.amount, -1)
+    return _effects(entry.kind, entry.in_kind, entry.amount)
 
 
 def sum_effects(entries: Iterable[LedgerEntry]) -> Balances:
-    """The balance set of ``entries`` summed in Python (a cross-check of the SQL sums)."""
+    """The balance set of ``entries`` summed row by row in Python (a cross-check of the SQL)."""
     totals = dict.fromkeys(BALANCE_NAMES, ZERO)
     for entry in entries:
-        for name, value in entry_effects(entry).items():
-            totals[name] += value
-    return Balances(**{n: money(v) for n, v in totals.items()})
+        _add(totals, entry_effects(entry))
+    return _balances(totals)
 
 
 # --- funds --------------------------------------------------------------------------------
@@ -989,11 +984,11 @@ def statement_csv(statement: Statement) -> str:
                 f"{timezone.localtime(e.created_at):%Y-%m-%d}",
                 e.pk,
                 e.project_id or "",
-                e.project.title if e.project else "",
+                csv_safe(e.project.title) if e.project else "",
                 e.get_kind_display(),
                 str(e.amount),
-                e.payee or e.contributor,
-                _csv_safe(e.memo),
+                csv_safe(e.payee or e.contributor),
+                csv_safe(e.memo),
                 *[str(_col(ln.effects, n)) for n in names],
             ]
         )
@@ -1009,7 +1004,7 @@ def statement_csv(statement: Statement) -> str:
     return out.getvalue()
 
 
-def _csv_safe(text: str) -> str:
+def csv_safe(text: str) -> str:
     """Neutralise spreadsheet formulas in free text (CSV injection)."""
     if text and text[0] in "=+-@\t\r":
         return "'" + text

@@ -154,7 +154,7 @@ def _street_csv(rows: list[ledger.StreetRow], opening: ledger.Balances, closing:
                 _("本月共建到账"), _("期末可分配余额"), _("期末已支出")])
     for name, o, c in [*[(r.community.name, r.opening, r.closing) for r in rows], (_("合计"), opening, closing)]:
         m = c - o
-        w.writerow([name, o.available, m.appropriated, m.allocated, m.released, m.spent, m.cofunded,
+        w.writerow([ledger.csv_safe(name), o.available, m.appropriated, m.allocated, m.released, m.spent, m.cofunded,
                     c.available, c.spent])
     return out.getvalue()
 

@@ -452,9 +452,11 @@ def project_deliver(*, project: Project, by: User, report: str) -> Project:
 
 
 def project_pass_evaluation(*, project: Project, by: User, reason: str) -> Project:
-    """The public evaluation passed: the holdback is paid, what is left unspent returns."""
+    """The public evaluation passed: what is left of the advance returns to the fund, and the
+    holdback is paid out — the vote is what pays it."""
 
     def pay(p: Project) -> None:
+        ledger.return_unspent(project=p, by=by, memo=_("结项：预付款结余退回经费"))
         ledger.release_holdback(project=p, by=by)
 
     return _fire(project=project, name="pass_evaluation", by=by, reason=reason, after=pay)

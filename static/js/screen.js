@@ -103,8 +103,10 @@
     var main = el("div", "card-main");
     main.appendChild(el("h2", "card-title", e.title));
     main.appendChild(el("p", "card-meta", fmt(L.round, e.tally.round) + " · " + L.closes + " " + e.closes_at_label));
-    main.appendChild(metric("satisfaction", L.satisfaction, e.tally.satisfaction, e.tally.pass_rate, L.pass_line));
-    main.appendChild(metric("turnout", L.turnout, e.tally.turnout, e.tally.min_turnout, L.min_turnout));
+    var metrics = el("div", "metrics");
+    metrics.appendChild(metric("satisfaction", L.satisfaction, e.tally.satisfaction, e.tally.pass_rate, L.pass_line));
+    metrics.appendChild(metric("turnout", L.turnout, e.tally.turnout, e.tally.min_turnout, L.min_turnout));
+    main.appendChild(metrics);
     main.appendChild(counts(e.tally));
     var verdict = el("p", "verdict", e.tally.passing ? L.passing : L.not_passing);
     verdict.setAttribute("data-field", "passing");

@@ -21,14 +21,7 @@ from projects import ledger
 from projects.errors import Conflict, Forbidden, Invalid
 from projects.models import Membership, ProjectEvent, Role, State
 from tests.conftest import add_role, make_user
-from tests.deliberation.votes_support import (  # noqa: F401 - fixtures
-    ballot_rows,
-    end_window,
-    make_round,
-    project_in,
-    vote,
-    vote_urls,
-)
+from tests.deliberation.votes_support import ballot_rows, end_window, vote
 
 pytestmark = pytest.mark.usefixtures("vote_urls")
 
@@ -40,7 +33,9 @@ def winners(rnd: BudgetRound) -> set[int]:
 
 
 # --- opening a round ---------------------------------------------------------------------------
-def test_budget_defaults_to_the_funds_available_amount(project_in: Any, make_round: Any, fund: Any) -> None:
+def test_budget_defaults_to_the_funds_available_amount(
+    project_in: Any, make_round: Any, fund: Any
+) -> None:
     p = project_in("deliberating")
     rnd = make_round([p], open=False)
     assert rnd.budget == ledger.fund_balances(fund).available == Decimal("1000000.00")
@@ -60,12 +55,20 @@ def test_only_the_committee_opens_a_round(
     for who in ("resident", "council", "clerk", "outsider"):
         with pytest.raises(Forbidden):
             ballots.round_create(
-                community=community, by=cast[who], title="t", rule="greedy",
-                closes_at=timezone.now() + timedelta(days=1), project_ids=[p.pk],
+                community=community,
+                by=cast[who],
+                title="t",
+                rule="greedy",
+                closes_at=timezone.now() + timedelta(days=1),
+                project_ids=[p.pk],
             )
     rnd = ballots.round_create(
-        community=community, by=cast["committee"], title="t", rule="greedy",
-        closes_at=timezone.now() + timedelta(days=1), project_ids=[p.pk],
+        community=community,
+        by=cast["committee"],
+        title="t",
+        rule="greedy",
+        closes_at=timezone.now() + timedelta(days=1),
+        project_ids=[p.pk],
     )
     with pytest.raises(Forbidden):
         ballots.round_open(round=rnd, by=cast["resident"])
@@ -140,8 +143,14 @@ def test_one_ballot_per_resident_per_round(project_in: Any, make_round: Any, cas
     ],
 )
 def test_bad_ballots_are_refused_and_nothing_is_written(
-    case: str, error: type[Exception], message: str, project_in: Any, make_round: Any,
-    cast: dict[str, Any], make_resident: Any, other_community: Any,
+    case: str,
+    error: type[Exception],
+    message: str,
+    project_in: Any,
+    make_round: Any,
+    cast: dict[str, Any],
+    make_resident: Any,
+    other_community: Any,
 ) -> None:
     a = project_in("deliberating", cost="600000.00")
     b = project_in("deliberating", cost="300000.00")
@@ -182,7 +191,9 @@ def test_bad_ballots_are_refused_and_nothing_is_written(
     assert ballot_rows() == before
 
 
-def test_a_ballot_within_the_limits_is_accepted(project_in: Any, make_round: Any, cast: Any) -> None:
+def test_a_ballot_within_the_limits_is_accepted(
+    project_in: Any, make_round: Any, cast: Any
+) -> None:
     a = project_in("deliberating", cost="600000.00")
     b = project_in("deliberating", cost="200000.00")
     rnd = make_round([a, b], max_projects=2, cost_limited=True, budget="800000.00")
@@ -200,8 +211,20 @@ def test_standings_are_totals_per_project_most_votes_first(
     vote(rnd, make_resident(), a, b)
     rows = ballots.standings(rnd)
     assert rows == [
-        {"project_id": b.pk, "external_id": str(b.pk), "name": b.title, "cost": "2000.00", "votes": 2},
-        {"project_id": a.pk, "external_id": str(a.pk), "name": a.title, "cost": "1000.00", "votes": 1},
+        {
+            "project_id": b.pk,
+            "external_id": str(b.pk),
+            "name": b.title,
+            "cost": "2000.00",
+            "votes": 2,
+        },
+        {
+            "project_id": a.pk,
+            "external_id": str(a.pk),
+            "name": a.title,
+            "cost": "1000.00",
+            "votes": 1,
+        },
     ]
 
 
@@ -213,9 +236,8 @@ def test_each_ballot_publishes_the_live_tally_to_the_screen_after_commit(
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)("screen.xingfu", channel)
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        with pytest.raises(Invalid):
-            ballots.ballot_cast(round=rnd, by=cast["resident"], project_ids=["999999"])
+    with django_capture_on_commit_callbacks(execute=False) as callbacks, pytest.raises(Invalid):
+        ballots.ballot_cast(round=rnd, by=cast["resident"], project_ids=["999999"])
     assert callbacks == []  # a refused ballot announces nothing
     with django_capture_on_commit_callbacks(execute=True):
         vote(rnd, cast["resident"], a)
@@ -276,7 +298,9 @@ def test_winners_move_to_deciding_with_their_amount_losers_stay(
     assert event.actor == cast["committee"] and "预算投票" in event.reason
     assert event.amount == Decimal("600000.00")
     # c was already in ``deciding`` (the council recommended it): no second transition
-    assert list(ProjectEvent.objects.filter(project=c, action="recommend").values_list("actor", flat=True)) == [cast["council"].pk]
+    assert list(
+        ProjectEvent.objects.filter(project=c, action="recommend").values_list("actor", flat=True)
+    ) == [cast["council"].pk]
     assert ballots.ballot_amount_for(a) == Decimal("600000.00")
     assert ballots.ballot_amount_for(b) is None
 
@@ -311,7 +335,9 @@ def test_nobody_voted_no_winners(project_in: Any, make_round: Any, cast: Any) ->
     assert a.state == State.DELIBERATING
 
 
-def test_system_closes_rounds_whose_window_is_over(project_in: Any, make_round: Any, cast: Any) -> None:
+def test_system_closes_rounds_whose_window_is_over(
+    project_in: Any, make_round: Any, cast: Any
+) -> None:
     a = project_in("deliberating")
     over = make_round([a])
     vote(over, cast["resident"], a)
@@ -399,9 +425,7 @@ def test_mes_add1_completes_what_plain_mes_leaves_unspent(
     assert results == {"mes": {b.pk}, "mes-add1": {a.pk, b.pk}}
 
 
-def test_results_explain_each_project_round_by_round(
-    make_round: Any, abc: Any, cast: Any
-) -> None:
+def test_results_explain_each_project_round_by_round(make_round: Any, abc: Any, cast: Any) -> None:
     a, b, c, _ = abc
     _run(make_round, abc, cast, rule="mes")
     rnd = BudgetRound.objects.get()
@@ -421,7 +445,10 @@ def test_results_explain_each_project_round_by_round(
 def test_resident_ticks_projects_on_the_round_page_and_sees_the_running_total(
     project_in: Any, make_round: Any, cast: Any, client_for: Any
 ) -> None:
-    a, b = project_in("deliberating", cost="600000.00"), project_in("deliberating", cost="300000.00")
+    a, b = (
+        project_in("deliberating", cost="600000.00"),
+        project_in("deliberating", cost="300000.00"),
+    )
     rnd = make_round([a, b], cost_limited=True, budget="800000.00")
     c = client_for(cast["resident"])
     page = c.get(f"/rounds/{rnd.pk}/").content.decode()
@@ -445,13 +472,22 @@ def test_committee_creates_opens_and_closes_through_the_pages(
     closes = (timezone.localtime() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
     r = c.post(
         f"/rounds/new/?community={community.slug}",
-        {"title": "幸福社区 2025 预算投票", "rule": "mes-add1", "budget": "8000.00",
-         "closes_at": closes, "projects": [str(a.pk)], "open_now": "1"},
+        {
+            "title": "幸福社区 2025 预算投票",
+            "rule": "mes-add1",
+            "budget": "8000.00",
+            "closes_at": closes,
+            "projects": [str(a.pk)],
+            "open_now": "1",
+        },
     )
     assert r.status_code == 302
     rnd = BudgetRound.objects.get()
     assert rnd.status == BudgetRound.Status.OPEN and rnd.rule == "mes-add1"
-    assert client_for(cast["resident"]).get(f"/rounds/new/?community={community.slug}").status_code == 403
+    assert (
+        client_for(cast["resident"]).get(f"/rounds/new/?community={community.slug}").status_code
+        == 403
+    )
     client_for(cast["resident"]).post(f"/rounds/{rnd.pk}/vote/", {"projects": [str(a.pk)]})
     r = c.post(f"/rounds/{rnd.pk}/close/")
     assert r.status_code == 302 and r["Location"] == f"/rounds/{rnd.pk}/results/"
@@ -466,8 +502,13 @@ def test_bad_round_form_is_shown_again_with_the_error(
     a = project_in("deliberating")
     r = client_for(cast["committee"]).post(
         f"/rounds/new/?community={community.slug}",
-        {"title": "超预算", "rule": "greedy", "budget": "2000000.00",
-         "closes_at": "2099-01-01T10:00", "projects": [str(a.pk)]},
+        {
+            "title": "超预算",
+            "rule": "greedy",
+            "budget": "2000000.00",
+            "closes_at": "2099-01-01T10:00",
+            "projects": [str(a.pk)],
+        },
     )
     assert r.status_code == 400 and "超出经费可用余额" in r.content.decode()
     assert not BudgetRound.objects.exists()

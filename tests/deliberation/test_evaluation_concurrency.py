@@ -18,7 +18,6 @@ from deliberation import ballots, services
 from deliberation.ballot_models import Ballot, BallotApproval, BallotParticipation, RoundResult
 from deliberation.models import EvaluationBallot, EvaluationParticipation
 from projects.errors import Conflict, Invalid
-from tests.deliberation.votes_support import make_round, project_in  # noqa: F401 - fixtures
 
 pytestmark = [
     pytest.mark.postgres,
@@ -27,13 +26,16 @@ pytestmark = [
         reason="needs PostgreSQL (set DATABASE_URL)",
     ),
     pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("vote_urls"),
 ]
 ATTEMPTS = 200
 
 
 def free_connections() -> int:
     with connection.cursor() as cur:
-        cur.execute("SELECT current_setting('max_connections')::int - count(*) FROM pg_stat_activity")
+        cur.execute(
+            "SELECT current_setting('max_connections')::int - count(*) FROM pg_stat_activity"
+        )
         (free,) = cur.fetchone()
     return int(free)
 
@@ -141,7 +143,7 @@ def test_closing_during_a_burst_counts_exactly_the_ballots_that_got_in(
     a = project_in("deliberating")
     rnd = make_round([a])
     voters: list[Any] = [make_resident() for _ in range(ATTEMPTS)]
-    jobs = voters[: ATTEMPTS // 2] + ["close"] + voters[ATTEMPTS // 2 :]
+    jobs = [*voters[: ATTEMPTS // 2], "close", *voters[ATTEMPTS // 2 :]]
 
     def work(job: Any) -> None:
         if job == "close":

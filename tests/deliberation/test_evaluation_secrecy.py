@@ -17,12 +17,7 @@ from rest_framework.test import APIClient
 from deliberation import ballots, services
 from deliberation.ballot_models import Ballot, BallotApproval, BallotParticipation
 from deliberation.models import EvaluationBallot, EvaluationParticipation
-from tests.deliberation.votes_support import (  # noqa: F401 - fixtures
-    make_round,
-    project_in,
-    vote,
-    vote_urls,
-)
+from tests.deliberation.votes_support import vote
 
 pytestmark = pytest.mark.usefixtures("vote_urls")
 
@@ -60,7 +55,9 @@ def test_pages_and_api_publish_the_tally_never_who_chose_what(
     evaluating: Any, make_resident: Any, cast: dict[str, Any], client_for: Any, client: Any
 ) -> None:
     alice, bob = make_resident("alice_voter"), make_resident("bob_voter")
-    services.evaluation_vote(project=evaluating, by=alice, choice="dissatisfied", comment="路面不平")
+    services.evaluation_vote(
+        project=evaluating, by=alice, choice="dissatisfied", comment="路面不平"
+    )
     tally = services.evaluation_vote(project=evaluating, by=bob, choice="satisfied")
     assert (tally.votes, tally.satisfied, tally.dissatisfied) == (2, 1, 1)
     views = [
@@ -86,7 +83,9 @@ def test_the_vote_response_is_the_public_tally(evaluating: Any, make_resident: A
     voter = make_resident()
     client = APIClient()
     client.force_authenticate(voter)
-    r = client.post(f"/api/v1/projects/{evaluating.pk}/evaluation/", {"choice": "satisfied"}, format="json")
+    r = client.post(
+        f"/api/v1/projects/{evaluating.pk}/evaluation/", {"choice": "satisfied"}, format="json"
+    )
     assert r.status_code == 201
     assert "choice" not in r.json() and "id" not in r.json()
     assert r.json()["votes"] == 1 and r.json()["satisfied"] == 1
@@ -117,8 +116,17 @@ def test_budget_ballots_are_published_as_totals_only(
     vote(rnd, dave, a)
     vote(rnd, erin, a, b)
     ballots.round_close(round=rnd, by=cast["committee"], force=True)
-    for url in (f"/rounds/{rnd.pk}/", f"/rounds/{rnd.pk}/results/", f"/rounds/{rnd.pk}/export.pb",
-                f"/api/v1/rounds/{rnd.pk}/", f"/api/v1/rounds/{rnd.pk}/results/"):
+    for url in (
+        f"/rounds/{rnd.pk}/",
+        f"/rounds/{rnd.pk}/results/",
+        f"/rounds/{rnd.pk}/export.pb",
+        f"/api/v1/rounds/{rnd.pk}/",
+        f"/api/v1/rounds/{rnd.pk}/results/",
+    ):
         text = client.get(url).content.decode()
         assert "dave_voter" not in text and "erin_voter" not in text, url
-    assert BallotParticipation.objects.filter(round=rnd).count() == Ballot.objects.filter(round=rnd).count() == 2
+    assert (
+        BallotParticipation.objects.filter(round=rnd).count()
+        == Ballot.objects.filter(round=rnd).count()
+        == 2
+    )

@@ -3,15 +3,20 @@ through a failed evaluation, rectification and a passing re-evaluation. Both che
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from PIL import Image
 from rest_framework.test import APIClient
 
 from deliberation.models import EvaluationRound
 from projects.models import Project, ProjectEvent
+from tests.projects.money_helpers import assert_money
 
 
 def api(user: Any) -> APIClient:
@@ -82,16 +87,40 @@ def carry_to_executing(cast: dict[str, Any], residents: list[Any], amount: str) 
     post(cast["committee"], f"/api/v1/decisions/{decision['id']}/close/", {"minutes": "一致同意"})
     body = api(cast["resident"]).get(f"/api/v1/projects/{pk}/").json()
     assert body["state"] == "publicizing" and body["approved_amount"] == amount
+    fund_total = Decimal("1000000.00")
+    project = Project.objects.get(pk=pk)
+    assert_money(project, allocated=amount, released=0, spent=0, available=fund_total - Decimal(amount))
     # 公示 must run its course before work starts.
     r = api(cast["clerk"]).post(t(pk, "start_execution"), {}, format="json")
     assert r.status_code == 409
     end_publicity(pk)
     assert post(cast["clerk"], t(pk, "start_execution"))["state"] == "executing"
+    advance = (Decimal(amount) * Decimal("0.7")).quantize(Decimal("0.01"))
+    assert_money(project, allocated=amount, released=advance, spent=0)
+    # The service center spends part of the advance, with a receipt; never more than released.
+    spend(cast["clerk"], pk, str(advance + 1), status=400)
+    spend(cast["clerk"], pk, str(advance - 1000))
+    assert_money(project, allocated=amount, released=advance, spent=advance - 1000)
     assert (
         post(cast["clerk"], t(pk, "deliver"), {"report": "12 盏灯已安装并验收"})["state"]
         == "evaluating"
     )
     return pk
+
+
+def receipt() -> SimpleUploadedFile:
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(buf, "PNG")
+    return SimpleUploadedFile("receipt.png", buf.getvalue(), content_type="image/png")
+
+
+def spend(user: Any, pk: int, amount: str, status: int = 201) -> None:
+    r = api(user).post(
+        f"/api/v1/projects/{pk}/expenditures/",
+        {"amount": amount, "payee": "某某照明工程公司", "paid_on": timezone.localdate().isoformat(), "receipt": receipt()},
+        format="multipart",
+    )
+    assert r.status_code == status, r.content
 
 
 def audit(pk: int) -> list[tuple[str, str, str, str | None]]:
@@ -115,7 +144,13 @@ def test_proposal_walks_from_draft_to_closed_over_http(
     EvaluationRound.objects.filter(project_id=pk).update(
         closes_at=timezone.now() - timedelta(seconds=1)
     )
+    project = Project.objects.get(pk=pk)
+    spend(cast["clerk"], pk, "500.00")  # more work paid from the advance before closing
+    assert_money(project, allocated="36000.00", released="25200.00", spent="24700.00")
     assert post(cast["clerk"], t(pk, "pass_evaluation"))["state"] == "closed"
+    # The unspent advance (500.00) went back; the vote paid the holdback (10,800.00).
+    assert_money(project, allocated="35500.00", released="35500.00", spent="24700.00", available="964500.00")
+    spend(cast["clerk"], pk, "1.00", status=409)  # nothing more is spent on a closed project
 
     assert audit(pk) == [
         ("create", "", "draft", "resident"),
@@ -147,6 +182,9 @@ def test_failed_evaluation_rectifies_then_passes(
     r = api(cast["clerk"]).post(t(pk, "pass_evaluation"), {}, format="json")
     assert r.status_code == 409 and r.json()["allowed"] == ["fail_evaluation"]
     assert post(cast["clerk"], t(pk, "fail_evaluation"))["state"] == "rectifying"
+    project = Project.objects.get(pk=pk)
+    # A failed evaluation keeps the holdback (30 %) held through rectification.
+    assert_money(project, allocated="20000.00", released="14000.00", spent="13000.00")
     body = post(cast["clerk"], t(pk, "finish_rectification"), {"report": "更换了 3 盏亮度不足的灯"})
     assert body["state"] == "evaluating" and body["evaluation"]["round"] == 2
     # A second round: everyone may vote again, once.
@@ -159,7 +197,29 @@ def test_failed_evaluation_rectifies_then_passes(
         closes_at=timezone.now() - timedelta(seconds=1)
     )
     assert post(cast["clerk"], t(pk, "pass_evaluation"))["state"] == "closed"
+    # 1,000.00 of the advance unspent went back; the holdback (6,000.00) was paid.
+    assert_money(project, allocated="19000.00", released="19000.00", spent="13000.00", available="981000.00")
 
     actions = [a for a, *_ in audit(pk)]
     assert actions[-4:] == ["deliver", "fail_evaluation", "finish_rectification", "pass_evaluation"]
     assert Project.objects.get(pk=pk).rectification_count == 1
+
+
+@pytest.mark.django_db
+def test_final_fail_returns_the_holdback_to_the_fund(cast: dict[str, Any], make_resident: Any, fund: Any) -> None:
+    residents = [make_resident() for _ in range(5)]
+    pk = carry_to_executing(cast, residents, "10000.00")
+    project = Project.objects.get(pk=pk)
+    # carry_to_executing spent 6,000.00 of the 7,000.00 advance
+    for round_no in range(1, 4):
+        vote_evaluation(pk, residents[:3], ["dissatisfied"] * 3)
+        EvaluationRound.objects.filter(project_id=pk, number=round_no).update(
+            closes_at=timezone.now() - timedelta(seconds=1)
+        )
+        if round_no < 3:
+            assert post(cast["clerk"], t(pk, "fail_evaluation"))["state"] == "rectifying"
+            assert_money(project, allocated="10000.00", released="7000.00", spent="6000.00")
+            post(cast["clerk"], t(pk, "finish_rectification"), {"report": f"第 {round_no} 次整改"})
+    assert post(cast["clerk"], t(pk, "fail_final"))["state"] == "failed"
+    # The holdback (3,000.00) never paid and the unspent advance (1,000.00) both go back.
+    assert_money(project, allocated="6000.00", released="6000.00", spent="6000.00", available="994000.00")

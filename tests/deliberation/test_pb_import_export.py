@@ -13,14 +13,7 @@ from django.core.management import CommandError, call_command
 
 from deliberation import ballots, pabulib, rules
 from deliberation.ballot_models import BudgetRound, RoundProject, RoundResult
-from tests.deliberation.votes_support import (  # noqa: F401 - fixtures
-    ballot_rows,
-    end_window,
-    make_round,
-    project_in,
-    vote,
-    vote_urls,
-)
+from tests.deliberation.votes_support import ballot_rows, end_window, vote
 
 DATA = Path("/work/shared/data/pabulib")
 if not DATA.exists():  # the repository's copy, if the shared one is not mounted
@@ -36,7 +29,9 @@ def pb_import(path: Path | str, community: Any, *args: str) -> str:
 
 
 def selected(rnd: BudgetRound) -> set[str]:
-    return set(RoundProject.objects.filter(round=rnd, selected=True).values_list("external_id", flat=True))
+    return set(
+        RoundProject.objects.filter(round=rnd, selected=True).values_list("external_id", flat=True)
+    )
 
 
 @needs_data
@@ -106,13 +101,19 @@ v1;p1
     [
         (BROKEN, 8, "cost"),
         (BROKEN.replace("p2;abc", "p2;400").replace("v1;p1", "v1;p1,p9"), 11, "unknown project"),
-        (BROKEN.replace("p2;abc", "p2;400").replace("v1;p1\n", "v1;p1\nv1;p2\n"), 12, "duplicate voter_id"),
+        (
+            BROKEN.replace("p2;abc", "p2;400").replace("v1;p1\n", "v1;p1\nv1;p2\n"),
+            12,
+            "duplicate voter_id",
+        ),
         (BROKEN.replace("budget;1000", "budget;lots"), 3, "budget"),
         (BROKEN.replace("PROJECTS", "PROJECTZ"), 5, "columns"),
         ("", 1, "empty"),
     ],
 )
-def test_malformed_file_names_the_line(tmp_path: Path, community: Any, text: str, line: int, what: str) -> None:
+def test_malformed_file_names_the_line(
+    tmp_path: Path, community: Any, text: str, line: int, what: str
+) -> None:
     path = tmp_path / "broken.pb"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(CommandError, match=rf"broken.pb 第 {line} 行：.*{what}"):
@@ -131,8 +132,12 @@ def test_costs_our_rounds_cannot_hold_are_refused(tmp_path: Path, community: Any
 
 
 def test_export_of_a_closed_round_recounts_to_the_same_result_and_hash(
-    project_in: Any, make_round: Any, cast: dict[str, Any], make_resident: Any,
-    other_community: Any, tmp_path: Path,
+    project_in: Any,
+    make_round: Any,
+    cast: dict[str, Any],
+    make_resident: Any,
+    other_community: Any,
+    tmp_path: Path,
 ) -> None:
     a = project_in("deliberating", cost="600.00")
     b = project_in("deliberating", cost="300.00")
@@ -153,7 +158,9 @@ def test_export_of_a_closed_round_recounts_to_the_same_result_and_hash(
     assert election.projects[str(c.pk)].cost == pabulib.parse_number("250.5")
     # no voter identity, no casting order: ids 1..n over ballots sorted by content
     assert [v.voter_id for v in election.votes] == ["1", "2", "3", "4", "5", "6"]
-    assert [list(v.projects) for v in election.votes] == sorted(sorted(v.projects) for v in election.votes)
+    assert [list(v.projects) for v in election.votes] == sorted(
+        sorted(v.projects) for v in election.votes
+    )
     for voter in voters:
         assert voter.username not in text
     assert {pid for pid, row in election.projects.items() if row.selected} == selected(rnd)

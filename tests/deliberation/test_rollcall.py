@@ -14,7 +14,6 @@ from deliberation.models import Decision, DecisionVote
 from projects.errors import Conflict, Forbidden, Invalid
 from projects.models import Project, Role, State
 from tests.conftest import add_role, make_user
-from tests.deliberation.votes_support import project_in, vote_urls  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.usefixtures("vote_urls")
 
@@ -64,7 +63,9 @@ def test_without_quorum_nothing_happens(project_in: Any, cast: dict[str, Any]) -
     strict=True,
     reason="quorum 0.667 × 3 members rounds up to 3: see the report (services.decision_tally)",
 )
-def test_two_of_three_members_make_a_two_thirds_quorum(project_in: Any, cast: dict[str, Any]) -> None:
+def test_two_of_three_members_make_a_two_thirds_quorum(
+    project_in: Any, cast: dict[str, Any]
+) -> None:
     p = project_in("deciding")
     d = motion(p, cast)
     votes(d, cast, "yes", "yes")
@@ -90,7 +91,9 @@ def test_recusal_needs_a_declared_conflict(project_in: Any, cast: dict[str, Any]
     with pytest.raises(Invalid, match="利益冲突"):
         services.decision_vote(decision=d, by=cast["committee3"], choice="recuse", conflict="  ")
     assert not DecisionVote.objects.exists()
-    services.decision_vote(decision=d, by=cast["committee3"], choice="recuse", conflict="施工方是其亲属")
+    services.decision_vote(
+        decision=d, by=cast["committee3"], choice="recuse", conflict="施工方是其亲属"
+    )
     assert DecisionVote.objects.get().conflict == "施工方是其亲属"
 
 
@@ -205,10 +208,16 @@ def test_roll_call_through_the_pages_is_public_vote_by_vote(
     assert "本人是项目施工方股东" in panel and "出席 2/3" in panel
 
 
-def test_page_errors_keep_their_status(project_in: Any, cast: dict[str, Any], client_for: Any) -> None:
+def test_page_errors_keep_their_status(
+    project_in: Any, cast: dict[str, Any], client_for: Any
+) -> None:
     p = project_in("deciding")
-    r = client_for(cast["resident"]).post(f"/projects/{p.pk}/decisions/open/", {"motion": "approve", "amount": "1.00"})
+    r = client_for(cast["resident"]).post(
+        f"/projects/{p.pk}/decisions/open/", {"motion": "approve", "amount": "1.00"}
+    )
     assert r.status_code == 403
-    r = client_for(cast["committee"]).post(f"/projects/{p.pk}/decisions/open/", {"motion": "approve", "amount": "abc"})
+    r = client_for(cast["committee"]).post(
+        f"/projects/{p.pk}/decisions/open/", {"motion": "approve", "amount": "abc"}
+    )
     assert r.status_code == 400
     assert not Decision.objects.exists()

@@ -14,13 +14,7 @@ from rest_framework.test import APIClient
 from deliberation.ballot_models import BudgetRound
 from deliberation.models import Decision
 from projects.models import State
-from tests.deliberation.votes_support import (  # noqa: F401 - fixtures
-    ballot_rows,
-    end_window,
-    make_round,
-    project_in,
-    vote_urls,
-)
+from tests.deliberation.votes_support import ballot_rows, end_window
 
 pytestmark = pytest.mark.usefixtures("vote_urls")
 
@@ -41,22 +35,41 @@ def api() -> Any:
 def test_roll_call_over_the_api(project_in: Any, cast: dict[str, Any], api: Any) -> None:
     p = project_in("deciding")
     r = api(cast["committee"]).post(
-        f"/api/v1/projects/{p.pk}/decisions/", {"motion": "approve", "amount": "15000.00", "reason": "议事会建议"}, format="json"
+        f"/api/v1/projects/{p.pk}/decisions/",
+        {"motion": "approve", "amount": "15000.00", "reason": "议事会建议"},
+        format="json",
     )
     assert r.status_code == 201, r.json()
     d = r.json()
-    assert (d["result"], d["amount"], d["members_total"], d["quorum_needed"]) == ("open", "15000.00", 3, 3)
+    assert (d["result"], d["amount"], d["members_total"], d["quorum_needed"]) == (
+        "open",
+        "15000.00",
+        3,
+        3,
+    )
     for who, choice in (("committee", "yes"), ("committee2", "yes"), ("committee3", "no")):
-        r = api(cast[who]).post(f"/api/v1/decisions/{d['id']}/votes/", {"choice": choice}, format="json")
+        r = api(cast[who]).post(
+            f"/api/v1/decisions/{d['id']}/votes/", {"choice": choice}, format="json"
+        )
         assert r.status_code == 201
     assert [v["choice"] for v in r.json()["votes"]] == ["yes", "yes", "no"]
-    r = api(cast["committee2"]).post(f"/api/v1/decisions/{d['id']}/close/", {"minutes": "纪要"}, format="json")
+    r = api(cast["committee2"]).post(
+        f"/api/v1/decisions/{d['id']}/close/", {"minutes": "纪要"}, format="json"
+    )
     assert r.status_code == 200
     body = r.json()
-    assert (body["result"], body["present"], body["yes"], body["no"], body["minutes"]) == ("carried", 3, 2, 1, "纪要")
+    assert (body["result"], body["present"], body["yes"], body["no"], body["minutes"]) == (
+        "carried",
+        3,
+        2,
+        1,
+        "纪要",
+    )
     public = api().get(f"/api/v1/decisions/{d['id']}/").json()
     assert [(v["member"]["username"], v["choice"]) for v in public["votes"]] == [
-        ("committee", "yes"), ("committee2", "yes"), ("committee3", "no"),
+        ("committee", "yes"),
+        ("committee2", "yes"),
+        ("committee3", "no"),
     ]
     assert api().get(f"/api/v1/projects/{p.pk}/decisions/").json()[0]["id"] == d["id"]
     p.refresh_from_db()
@@ -83,32 +96,66 @@ def test_bad_motions_are_refused_and_nothing_is_written(
     project_in: Any, cast: dict[str, Any], api: Any, who: str | None, payload: Any, status: int
 ) -> None:
     p = project_in("deciding")
-    r = api(cast[who] if who else None).post(f"/api/v1/projects/{p.pk}/decisions/", payload, format="json")
+    r = api(cast[who] if who else None).post(
+        f"/api/v1/projects/{p.pk}/decisions/", payload, format="json"
+    )
     assert r.status_code == status, r.content
     assert "detail" in r.json()
     assert not Decision.objects.exists()
 
 
-def test_motion_on_a_project_in_the_wrong_state_is_409(project_in: Any, cast: dict[str, Any], api: Any) -> None:
+def test_motion_on_a_project_in_the_wrong_state_is_409(
+    project_in: Any, cast: dict[str, Any], api: Any
+) -> None:
     p = project_in("deliberating")
-    r = api(cast["committee"]).post(f"/api/v1/projects/{p.pk}/decisions/", {"motion": "defer"}, format="json")
+    r = api(cast["committee"]).post(
+        f"/api/v1/projects/{p.pk}/decisions/", {"motion": "defer"}, format="json"
+    )
     assert r.status_code == 409 and r.json()["state"] == "deliberating"
 
 
 def test_bad_votes_and_closes(project_in: Any, cast: dict[str, Any], api: Any) -> None:
     p = project_in("deciding")
-    d = api(cast["committee"]).post(f"/api/v1/projects/{p.pk}/decisions/", {"motion": "defer"}, format="json").json()
+    d = (
+        api(cast["committee"])
+        .post(f"/api/v1/projects/{p.pk}/decisions/", {"motion": "defer"}, format="json")
+        .json()
+    )
     url = f"/api/v1/decisions/{d['id']}/"
-    assert api(cast["resident"]).post(url + "votes/", {"choice": "yes"}, format="json").status_code == 403
-    assert api(cast["committee"]).post(url + "votes/", {"choice": "maybe"}, format="json").status_code == 400
-    assert api(cast["committee"]).post(url + "votes/", {"choice": "recuse"}, format="json").status_code == 400
-    assert api(cast["committee"]).post(url + "votes/", {"choice": ["yes"]}, format="json").status_code == 400
-    assert api(cast["committee"]).post(url + "votes/", {"choice": "yes"}, format="json").status_code == 201
-    assert api(cast["committee"]).post(url + "votes/", {"choice": "no"}, format="json").status_code == 400
+    assert (
+        api(cast["resident"]).post(url + "votes/", {"choice": "yes"}, format="json").status_code
+        == 403
+    )
+    assert (
+        api(cast["committee"]).post(url + "votes/", {"choice": "maybe"}, format="json").status_code
+        == 400
+    )
+    assert (
+        api(cast["committee"]).post(url + "votes/", {"choice": "recuse"}, format="json").status_code
+        == 400
+    )
+    assert (
+        api(cast["committee"]).post(url + "votes/", {"choice": ["yes"]}, format="json").status_code
+        == 400
+    )
+    assert (
+        api(cast["committee"]).post(url + "votes/", {"choice": "yes"}, format="json").status_code
+        == 201
+    )
+    assert (
+        api(cast["committee"]).post(url + "votes/", {"choice": "no"}, format="json").status_code
+        == 400
+    )
     assert api(cast["resident"]).post(url + "close/", {}, format="json").status_code == 403
-    assert api(cast["committee"]).post(url + "close/", {"minutes": 5}, format="json").status_code == 400
+    assert (
+        api(cast["committee"]).post(url + "close/", {"minutes": 5}, format="json").status_code
+        == 400
+    )
     assert api(cast["committee"]).post(url + "close/", {}, format="json").status_code == 200
-    assert api(cast["committee2"]).post(url + "votes/", {"choice": "yes"}, format="json").status_code == 409
+    assert (
+        api(cast["committee2"]).post(url + "votes/", {"choice": "yes"}, format="json").status_code
+        == 409
+    )
     assert api(cast["committee"]).post(url + "close/", {}, format="json").status_code == 409
     assert api().get("/api/v1/decisions/999999/").status_code == 404
 
@@ -117,25 +164,50 @@ def test_bad_votes_and_closes(project_in: Any, cast: dict[str, Any], api: Any) -
 def test_round_over_the_api_from_creation_to_results(
     project_in: Any, cast: dict[str, Any], api: Any, make_resident: Any, community: Any
 ) -> None:
-    a, b = project_in("deliberating", cost="600000.00"), project_in("deliberating", cost="500000.00")
+    a, b = (
+        project_in("deliberating", cost="600000.00"),
+        project_in("deliberating", cost="500000.00"),
+    )
     voters = [cast["resident"], make_resident(), make_resident(), make_resident()]
     closes = (timezone.now() + timedelta(days=5)).isoformat()
     r = api(cast["committee"]).post(
         "/api/v1/rounds/",
-        {"community": community.slug, "title": "API 轮次", "rule": "greedy", "closes_at": closes,
-         "projects": [a.pk, b.pk], "max_projects": 1, "open": True},
+        {
+            "community": community.slug,
+            "title": "API 轮次",
+            "rule": "greedy",
+            "closes_at": closes,
+            "projects": [a.pk, b.pk],
+            "max_projects": 1,
+            "open": True,
+        },
         format="json",
     )
     assert r.status_code == 201, r.json()
     rnd = r.json()
-    assert (rnd["status"], rnd["budget"], rnd["max_projects"], rnd["accepting_ballots"]) == ("open", "1000000.00", 1, True)
+    assert (rnd["status"], rnd["budget"], rnd["max_projects"], rnd["accepting_ballots"]) == (
+        "open",
+        "1000000.00",
+        1,
+        True,
+    )
     for voter, choice in zip(voters, (a, a, b), strict=False):
-        r = api(voter).post(f"/api/v1/rounds/{rnd['id']}/ballots/", {"projects": [choice.pk]}, format="json")
+        r = api(voter).post(
+            f"/api/v1/rounds/{rnd['id']}/ballots/", {"projects": [choice.pk]}, format="json"
+        )
         assert r.status_code == 201
-        assert set(r.json()) == {"round", "voters", "eligible", "standings"}  # no ballot id, no choice echo
+        assert set(r.json()) == {
+            "round",
+            "voters",
+            "eligible",
+            "standings",
+        }  # no ballot id, no choice echo
     detail = api(cast["resident"]).get(f"/api/v1/rounds/{rnd['id']}/").json()
     assert detail["has_voted"] is True and detail["may_vote"] is True and detail["voters"] == 3
-    assert [(p["external_id"], p["votes"]) for p in detail["projects"]] == [(str(a.pk), 2), (str(b.pk), 1)]
+    assert [(p["external_id"], p["votes"]) for p in detail["projects"]] == [
+        (str(a.pk), 2),
+        (str(b.pk), 1),
+    ]
     assert api(cast["committee"]).post(f"/api/v1/rounds/{rnd['id']}/close/").status_code == 409
     end_window(BudgetRound.objects.get(pk=rnd["id"]))
     r = api(cast["committee"]).post(f"/api/v1/rounds/{rnd['id']}/close/")
@@ -164,14 +236,22 @@ def test_round_over_the_api_from_creation_to_results(
     ],
 )
 def test_bad_ballots_over_the_api(
-    project_in: Any, make_round: Any, cast: dict[str, Any], api: Any, who: str | None, payload: Any, status: int
+    project_in: Any,
+    make_round: Any,
+    cast: dict[str, Any],
+    api: Any,
+    who: str | None,
+    payload: Any,
+    status: int,
 ) -> None:
     a = project_in("deliberating")
     rnd = make_round([a])
     if isinstance(payload, dict) and payload.get("projects") == ["A"]:
         payload = {"projects": [a.pk]}
     before = ballot_rows()
-    r = api(cast[who] if who else None).post(f"/api/v1/rounds/{rnd.pk}/ballots/", payload, format="json")
+    r = api(cast[who] if who else None).post(
+        f"/api/v1/rounds/{rnd.pk}/ballots/", payload, format="json"
+    )
     assert r.status_code == status, r.content
     assert "detail" in r.json()
     assert ballot_rows() == before
@@ -186,10 +266,14 @@ def test_closed_or_draft_round_takes_no_ballots_over_the_api(
     api(cast["committee"]).post(f"/api/v1/rounds/{closed.pk}/close/")
     end_window(closed)
     api(cast["committee"]).post(f"/api/v1/rounds/{closed.pk}/close/")
-    r = api(cast["resident"]).post(f"/api/v1/rounds/{closed.pk}/ballots/", {"projects": [b.pk]}, format="json")
+    r = api(cast["resident"]).post(
+        f"/api/v1/rounds/{closed.pk}/ballots/", {"projects": [b.pk]}, format="json"
+    )
     assert r.status_code == 409 and r.json()["state"] == "closed"
     # a draft is not visible to residents at all
-    r = api(cast["resident"]).post(f"/api/v1/rounds/{draft.pk}/ballots/", {"projects": [a.pk]}, format="json")
+    r = api(cast["resident"]).post(
+        f"/api/v1/rounds/{draft.pk}/ballots/", {"projects": [a.pk]}, format="json"
+    )
     assert r.status_code == 404
     assert api(cast["resident"]).post(f"/api/v1/rounds/{draft.pk}/open/").status_code == 404
     assert api(cast["committee"]).post(f"/api/v1/rounds/{draft.pk}/close/").status_code == 409
@@ -214,12 +298,20 @@ def test_closed_or_draft_round_takes_no_ballots_over_the_api(
     ],
 )
 def test_bad_round_creation_over_the_api(
-    project_in: Any, cast: dict[str, Any], api: Any, community: Any, change: dict[str, Any], status: int
+    project_in: Any,
+    cast: dict[str, Any],
+    api: Any,
+    community: Any,
+    change: dict[str, Any],
+    status: int,
 ) -> None:
     a = project_in("deliberating")
     payload = {
-        "community": community.slug, "title": "t", "rule": "greedy",
-        "closes_at": (timezone.now() + timedelta(days=1)).isoformat(), "projects": [a.pk],
+        "community": community.slug,
+        "title": "t",
+        "rule": "greedy",
+        "closes_at": (timezone.now() + timedelta(days=1)).isoformat(),
+        "projects": [a.pk],
     }
     who = change.pop("who", "committee")
     payload.update(change)
@@ -228,7 +320,9 @@ def test_bad_round_creation_over_the_api(
     assert not BudgetRound.objects.exists()
 
 
-def test_drafts_are_hidden_from_the_public(project_in: Any, make_round: Any, api: Any, cast: dict[str, Any]) -> None:
+def test_drafts_are_hidden_from_the_public(
+    project_in: Any, make_round: Any, api: Any, cast: dict[str, Any]
+) -> None:
     draft = make_round([project_in("deliberating")], open=False)
     assert api().get("/api/v1/rounds/").json() == []
     assert api().get(f"/api/v1/rounds/{draft.pk}/").status_code == 404

@@ -3,12 +3,12 @@ budget rounds set up through the services, and row counts to prove that nothing 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from deliberation import ballots
 from deliberation.ballot_models import Ballot, BallotApproval, BallotParticipation, BudgetRound
@@ -19,8 +19,12 @@ from tests.projects.money_helpers import walk_to
 
 
 @pytest.fixture
-def vote_urls(settings: Any) -> None:
+def vote_urls(settings: Any) -> Iterator[None]:
+    """The vote pages and API mounted; messages in the source language (zh-hans), whatever an
+    earlier test left active."""
     settings.ROOT_URLCONF = "tests.deliberation.votes_urlconf"
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
 
 
 @pytest.fixture
@@ -40,7 +44,7 @@ def project_in(community: Community, cast: dict[str, Any], fund: Any) -> Callabl
 def make_round(community: Community, cast: dict[str, Any]) -> Callable[..., BudgetRound]:
     """A round over ``projects``, opened by the committee unless ``open=False``."""
 
-    def make(projects: list[Project], *, open: bool = True, **kw: Any) -> BudgetRound:  # noqa: A002
+    def make(projects: list[Project], *, open: bool = True, **kw: Any) -> BudgetRound:
         kw.setdefault("title", "2025 年度公益项目预算投票")
         kw.setdefault("rule", "greedy")
         kw.setdefault("closes_at", timezone.now() + timedelta(days=7))
@@ -68,7 +72,11 @@ def end_window(rnd: BudgetRound) -> BudgetRound:
 
 
 def ballot_rows() -> tuple[int, int, int]:
-    return BallotParticipation.objects.count(), Ballot.objects.count(), BallotApproval.objects.count()
+    return (
+        BallotParticipation.objects.count(),
+        Ballot.objects.count(),
+        BallotApproval.objects.count(),
+    )
 
 
 def evaluation_rows() -> tuple[int, int]:

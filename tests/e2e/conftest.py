@@ -64,6 +64,7 @@ def browser(tmp_path: Path) -> Iterator[Any]:
         "--lang=zh-CN",
     ):
         options.add_argument(flag)
+    options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
     driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
     try:
         yield driver

@@ -10,9 +10,10 @@ independently in Python.
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from unittest import mock
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -145,3 +146,10 @@ def walk_to(project: Project, state: str, cast: dict[str, Any], *, amount: Amoun
         project = step(project, cast, amount=amount)
     assert project.state == state, project.state
     return project
+
+
+def at(moment: datetime) -> Any:
+    """Patch the clock (``timezone.now`` and so ``localdate``) to ``moment`` (naive = local)."""
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return mock.patch("django.utils.timezone.now", return_value=moment)

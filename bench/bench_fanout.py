@@ -1,0 +1,346 @@
+#!/usr/bin/env python
+"""Fan-out latency: from a vote's commit to 1,000 websocket clients, with two server processes
+sharing Redis (and one database).
+
+    python bench/bench_fanout.py [--clients 1000] [--votes 20] [--timeout 240]
+
+It starts its own two daphne processes on loopback (clients split evenly across them), seeds a
+community with a project in evaluation through the services, opens the clients on the public
+screen's websocket (/ws/screen/<slug>/), then casts votes one by one through the HTTP API
+(``POST /api/v1/projects/{id}/evaluation/``, token auth), alternating the process that takes the
+vote. Each event carries ``published_at`` (stamped by the server in the after-commit callback); a
+client's latency is its receive time minus that stamp (same host, same clock).
+
+Environment: ``REDIS_URL`` (default ``redis://127.0.0.1:6379/0``; without a reachable Redis it
+prints SKIP). ``DATABASE_URL``: a PostgreSQL URL makes a scratch database ``<name>_bench`` on that
+server (dropped afterwards); otherwise a temporary SQLite file. Prints p50 / p99 / max and PASS or
+MISS against the target (p99 ≤ 250 ms, nothing lost). Exit status 0 on PASS or SKIP, 1 on MISS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+TARGET_P99_MS = 250.0
+SLUG = "bench-fanout"
+
+
+# --- infrastructure -----------------------------------------------------------------------------
+def redis_reachable(url: str) -> bool:
+    try:
+        import redis
+
+        client = redis.Redis.from_url(url, socket_connect_timeout=2)
+        return bool(client.ping())
+    except Exception:
+        return False
+
+
+def raise_open_file_limit(needed: int) -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < needed:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(needed, 4096)), hard))
+
+
+@contextlib.contextmanager
+def scratch_database(base: str) -> Iterator[str]:
+    if not base.startswith(("postgres://", "postgresql://")):
+        with tempfile.TemporaryDirectory(prefix="yishi-bench-") as tmp:
+            yield f"sqlite:///{tmp}/bench.sqlite3"
+        return
+    import psycopg
+
+    parts = urlsplit(base)
+    name = f"{parts.path.lstrip('/') or 'yishi'}_bench"
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(parts._replace(path="/" + name))
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class Server:
+    """A daphne process on a loopback socket bound here (no port race), handed over with --fd."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path, name: str) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(1024)
+        self.sock.set_inheritable(True)
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_dir / f"daphne-{name}.log"
+        fd = self.sock.fileno()
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(
+                [str(Path(sys.executable).with_name("daphne")), "--fd", str(fd), "-v", "0", "config.asgi:application"],
+                cwd=ROOT, env=env, pass_fds=[fd], stdout=log, stderr=subprocess.STDOUT,
+            )
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"daphne exited:\n{self.log_path.read_text(errors='replace')[-3000:]}")
+            with contextlib.suppress(OSError):
+                if http_status(f"{self.url}/api/v1/projects/?page_size=1", timeout=2):
+                    return
+            time.sleep(0.1)
+        raise RuntimeError(f"daphne did not answer in {timeout}s")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.sock.close()
+
+
+def http_status(url: str, timeout: float = 5) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as e:
+        return int(e.code)
+
+
+def cast_vote(url: str, token: str, choice: str) -> tuple[int, float]:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps({"choice": choice}).encode(),
+        method="POST",
+        headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
+    )
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            status = int(response.status)
+            response.read()
+    except urllib.error.HTTPError as e:
+        status = int(e.code)
+    return status, time.perf_counter() - started
+
+
+# --- data, through the services -----------------------------------------------------------------
+def seed(voters: int) -> tuple[int, list[str]]:
+    """A community with a project in its first evaluation round and ``voters`` token holders."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+    from rest_framework.authtoken.models import Token
+
+    from deliberation import actions, services
+    from projects import ledger
+    from projects.models import Community, Fund, Membership, Project, Role, State, Street
+    from projects.services import project_create
+
+    users = get_user_model().objects
+    street = Street.objects.create(name="基准测试街道")
+    community = Community.objects.create(street=street, name="基准测试社区", slug=SLUG, cosign_threshold=1)
+
+    def person(name: str, role: str, household: str = "") -> Any:
+        user = users.create_user(username=f"bench-{name}")
+        Membership.objects.create(user=user, role=role, community=community, household=household)
+        return user
+
+    residents = [person(f"r{i}", Role.RESIDENT, household=f"H{i}") for i in range(voters + 1)]
+    clerk, council = person("clerk", Role.CLERK), person("council", Role.COUNCIL)
+    committee = [person(f"committee{i}", Role.COMMITTEE) for i in range(3)]
+    supervisor = users.create_user(username="bench-supervisor")
+    Membership.objects.create(user=supervisor, role=Role.SUPERVISOR, street=street)
+    fund = Fund.objects.create(community=community, year=timezone.localdate().year)
+    ledger.appropriate(fund=fund, amount=Decimal("1000000.00"), by=supervisor)
+    p = project_create(
+        by=residents[0], community=community, title="楼道照明改造",
+        summary="3号楼楼道灯坏了半年，晚上老人上下楼很危险。", submit=True,
+    )
+    services.cosign_add(project=p, by=residents[1])
+    act = lambda name, by, **params: actions.act(project=p, name=name, by=by, params=params)  # noqa: E731
+    p = act("accept", clerk)
+    p = act("assess", clerk, assessed_cost="12000.00", plan="更换 24 盏 LED 灯", duration_days=10)
+    p = act("recommend", council, reason="建议实施")
+    decision = services.decision_open(project=p, by=committee[0], motion="approve", amount="12000.00")
+    for member in committee:
+        services.decision_vote(decision=decision, by=member, choice="yes")
+    services.decision_close(decision=decision, by=committee[0], minutes="全体赞成")
+    Project.objects.filter(pk=p.pk).update(publicity_ends_at=timezone.now() - timedelta(minutes=1))
+    p.refresh_from_db()
+    p = act("start_execution", clerk)
+    p = act("deliver", clerk, report="已完工")
+    p.refresh_from_db()
+    assert p.state == State.EVALUATING, p.state
+    tokens = [Token.objects.create(user=r).key for r in residents[1:]]
+    return p.pk, tokens
+
+
+# --- the clients --------------------------------------------------------------------------------
+class Clients:
+    def __init__(self) -> None:
+        self.received: dict[int, list[float]] = {}  # votes count in the tally -> latencies (s)
+        self.sockets: list[Any] = []
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def open(self, urls: list[str], origin_of: dict[str, str], concurrency: int = 64) -> None:
+        from websockets.asyncio.client import connect
+
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(url: str) -> None:
+            async with gate:
+                ws = await connect(url, origin=origin_of[url], proxy=None, open_timeout=30, compression=None)  # type: ignore[arg-type]
+            self.sockets.append(ws)
+            self.tasks.append(asyncio.ensure_future(self.listen(ws)))
+
+        await asyncio.gather(*(one(u) for u in urls))
+
+    async def listen(self, ws: Any) -> None:
+        with contextlib.suppress(Exception):
+            async for raw in ws:
+                now = time.time()
+                event = json.loads(raw)
+                if event.get("kind") == "evaluation.tally":
+                    self.received.setdefault(event["tally"]["votes"], []).append(now - event["published_at"])
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*(ws.close() for ws in self.sockets), return_exceptions=True)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+async def run(args: argparse.Namespace, servers: list[Server], project_id: int, tokens: list[str]) -> bool:
+    ws_urls = [f"ws://127.0.0.1:{servers[i % 2].port}/ws/screen/{SLUG}/" for i in range(args.clients)]
+    origin_of = {u: f"http://127.0.0.1:{urlsplit(u).port}" for u in set(ws_urls)}
+    clients = Clients()
+    started = time.perf_counter()
+    await clients.open(ws_urls, origin_of)
+    print(f"  {len(clients.sockets)} clients connected in {time.perf_counter() - started:.1f}s "
+          f"({args.clients // 2} on :{servers[0].port}, {args.clients - args.clients // 2} on :{servers[1].port})")
+    await asyncio.sleep(1.0)
+    http_times: list[float] = []
+    lost = 0
+    choices = ["satisfied", "basically_satisfied", "dissatisfied"]
+    try:
+        for n in range(1, args.warmup + args.votes + 1):
+            server = servers[n % 2]
+            url = f"{server.url}/api/v1/projects/{project_id}/evaluation/"
+            status, took = await asyncio.to_thread(cast_vote, url, tokens[n - 1], choices[n % 3])
+            if status != 201:
+                raise RuntimeError(f"vote {n} answered HTTP {status}")
+            deadline = time.monotonic() + 5
+            while len(clients.received.get(n, [])) < args.clients and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            if n > args.warmup:
+                http_times.append(took)
+                lost += args.clients - len(clients.received.get(n, []))
+            await asyncio.sleep(args.interval)
+    finally:
+        await clients.close()
+    latencies = [x for n, xs in clients.received.items() if n > args.warmup for x in xs]
+    if not latencies:
+        print("  no deliveries at all")
+        return False
+    ms = [x * 1000 for x in latencies]
+    p50, p99, worst = percentile(ms, 50), percentile(ms, 99), max(ms)
+    print(f"  commit → client: p50 {p50:.1f} ms   p99 {p99:.1f} ms   max {worst:.1f} ms   "
+          f"mean {statistics.fmean(ms):.1f} ms   ({len(ms)} deliveries over {args.votes} votes, {lost} lost)")
+    firsts = [min(xs) * 1000 for n, xs in clients.received.items() if n > args.warmup and xs]
+    lasts = [max(xs) * 1000 for n, xs in clients.received.items() if n > args.warmup and xs]
+    print(f"  per vote: first client p50 {statistics.median(firsts):.1f} ms, last client p50 {statistics.median(lasts):.1f} ms")
+    print(f"  vote HTTP round trip (incl. commit): p50 {percentile(http_times, 50) * 1000:.1f} ms   "
+          f"max {max(http_times) * 1000:.1f} ms")
+    ok = p99 <= TARGET_P99_MS and lost == 0
+    print(f"  target p99 ≤ {TARGET_P99_MS:.0f} ms, nothing lost: {'PASS' if ok else 'MISS'} "
+          f"(p99 / target = {p99 / TARGET_P99_MS:.2f})")
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--votes", type=int, default=20, help="measured votes")
+    parser.add_argument("--warmup", type=int, default=2, help="votes cast first and not measured")
+    parser.add_argument("--interval", type=float, default=0.3, help="seconds between votes")
+    parser.add_argument("--timeout", type=float, default=240, help="give up after this many seconds")
+    args = parser.parse_args()
+
+    redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    if not redis_reachable(redis_url):
+        print(f"fan-out bench: SKIP — no Redis at {redis_url} (set REDIS_URL); two processes need it")
+        return 0
+    raise_open_file_limit(args.clients + 512)
+    with scratch_database(os.environ.get("DATABASE_URL", "")) as database_url, tempfile.TemporaryDirectory(
+        prefix="yishi-bench-logs-"
+    ) as logs:
+        env = dict(os.environ)
+        env.update({
+            "DJANGO_SETTINGS_MODULE": "config.settings", "DATABASE_URL": database_url, "REDIS_URL": redis_url,
+            "YISHI_ASGI": "1", "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production",
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost", "DJANGO_LOG_LEVEL": "ERROR",
+            "YISHI_TASKS_BACKEND": "django_tasks.backends.dummy.DummyBackend",
+        })
+        os.environ.update(env)
+        import django
+        from django.core.management import call_command
+
+        django.setup()
+        call_command("migrate", verbosity=0, interactive=False)
+        from asgiref.sync import async_to_sync
+        from channels.layers import get_channel_layer
+
+        async_to_sync(get_channel_layer().flush)()
+        project_id, tokens = seed(args.warmup + args.votes)
+        from django.db import connections
+
+        connections.close_all()
+        vendor = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
+        print(f"fan-out bench: {args.clients} websocket clients, 2 daphne processes, Redis {redis_url}, {vendor}")
+        servers = [Server(env, Path(logs), name) for name in ("a", "b")]
+        try:
+            for server in servers:
+                server.wait_ready()
+            ok = asyncio.run(asyncio.wait_for(run(args, servers, project_id, tokens), args.timeout))
+        except TimeoutError:
+            print(f"  gave up after {args.timeout:.0f}s: MISS")
+            ok = False
+        finally:
+            for server in servers:
+                server.stop()
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

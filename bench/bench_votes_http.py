@@ -1,0 +1,401 @@
+#!/usr/bin/env python
+"""Evaluation votes per second through the production HTTP stack, against a bare JSON endpoint.
+
+The stack is DESIGN.md "Running it": gunicorn (sync workers) + PostgreSQL (+ Redis for the
+channel layer when ``BENCH_REDIS_URL`` / ``REDIS_URL`` is set), DEBUG off. The script:
+
+1. creates the PostgreSQL database ``yishi_bench`` (dropped first if it exists) and migrates it;
+2. seeds one community with N residents (each with an API token) and one project walked through
+   the real services to ``evaluating``, with an evaluation round open for a year;
+3. starts gunicorn on a free loopback port with ``YISHI_BENCH_ENDPOINTS=1`` (the bare endpoint
+   ``/bench/ok/`` from ``deliberation/bench_views.py``; mounted by an overlay URL conf while
+   ``config/urls.py`` does not mount it yet);
+4. drives each endpoint with a bounded asyncio HTTP client (``--concurrency`` requests in flight,
+   one TCP connection per request as gunicorn's sync workers close them): the bare endpoint, then
+   ``POST /api/v1/projects/<id>/evaluation/`` with token auth, every request a different resident
+   casting one ballot;
+5. checks that every 201 left exactly one participation and one ballot (nothing lost, nothing
+   doubled), prints req/s, p50 and p99 for both, the ratio and PASS (≥ 50 %) or MISS.
+
+Run: ``.venv/bin/python bench/bench_votes_http.py [--requests 3000] [--workers 3]``.
+Needs ``BENCH_PG_URL`` (server URL without a database, default
+``postgres://postgres@127.0.0.1:5432``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+DB_NAME = "yishi_bench"
+TARGET = 0.50
+
+
+# --- database and Django -------------------------------------------------------------------
+def server_url() -> str:
+    return os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
+
+
+def recreate_database() -> None:
+    import psycopg
+
+    with psycopg.connect(f"{server_url()}/postgres", autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [DB_NAME]
+        )
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
+        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+
+
+def drop_database() -> None:
+    import psycopg
+
+    with psycopg.connect(f"{server_url()}/postgres", autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [DB_NAME]
+        )
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
+
+
+def stack_env(overlay: Path | None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "DATABASE_URL": f"{server_url()}/{DB_NAME}",
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production",
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DJANGO_LOG_LEVEL": "ERROR",
+            "YISHI_BENCH_ENDPOINTS": "1",
+            "PYTHONPATH": os.pathsep.join(
+                p
+                for p in (str(overlay) if overlay else "", str(ROOT), env.get("PYTHONPATH", ""))
+                if p
+            ),
+        }
+    )
+    redis = os.environ.get("BENCH_REDIS_URL") or os.environ.get("REDIS_URL")
+    if redis:
+        env["REDIS_URL"] = redis
+    else:
+        env.pop("REDIS_URL", None)
+    if overlay is not None:
+        env["DJANGO_SETTINGS_MODULE"] = "yishi_bench_settings"
+    else:
+        env["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    return env
+
+
+def bare_endpoint_mounted() -> bool:
+    """Does ``config/urls.py`` mount ``/bench/ok/`` when ``YISHI_BENCH_ENDPOINTS=1``?"""
+    code = (
+        "import django; django.setup();"
+        "from django.urls import resolve, Resolver404\n"
+        "try:\n resolve('/bench/ok/'); print('yes')\n"
+        "except Resolver404:\n print('no')"
+    )
+    env = stack_env(None)
+    out = subprocess.run(
+        [PYTHON, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return out.stdout.strip().endswith("yes")
+
+
+def write_overlay(directory: Path) -> None:
+    """Settings and URL conf that add ``/bench/ok/`` to the real ones (nothing else changes)."""
+    (directory / "yishi_bench_settings.py").write_text(
+        "from config.settings import *  # noqa: F403\nROOT_URLCONF = 'yishi_bench_urls'\n"
+    )
+    (directory / "yishi_bench_urls.py").write_text(
+        textwrap.dedent(
+            """\
+            from django.urls import path
+
+            from config.urls import urlpatterns as real
+            from deliberation import bench_views
+
+            urlpatterns = [path("bench/ok/", bench_views.ok, name="bench-ok"), *real]
+            """
+        )
+    )
+
+
+SEED = r"""
+import json, sys
+from datetime import timedelta
+from decimal import Decimal
+import django
+django.setup()
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from deliberation import services
+from deliberation.models import EvaluationRound
+from projects import ledger
+from projects import services as ps
+from projects.models import Community, Fund, Membership, Project, Role, Street
+
+n = int(sys.argv[1])
+password = make_password("bench-pw")
+street = Street.objects.create(name="基准街道")
+community = Community.objects.create(street=street, name="基准社区", slug="bench", cosign_threshold=1)
+def person(name, role):
+    user = User.objects.create(username=name, password=password)
+    Membership.objects.create(user=user, role=role, community=community if role != Role.SUPERVISOR else None,
+                              street=street if role == Role.SUPERVISOR else None)
+    return user
+proposer, clerk = person("proposer", Role.RESIDENT), person("clerk", Role.CLERK)
+council, committee = person("council", Role.COUNCIL), person("committee", Role.COMMITTEE)
+supervisor = person("supervisor", Role.SUPERVISOR)
+fund = Fund.objects.create(community=community, year=timezone.localdate().year)
+ledger.appropriate(fund=fund, amount=Decimal("1000000.00"), by=supervisor)
+with transaction.atomic():
+    users = User.objects.bulk_create(User(username=f"r{i:06d}", password=password) for i in range(n))
+    Membership.objects.bulk_create(
+        Membership(user=u, role=Role.RESIDENT, community=community, household=f"H{i}") for i, u in enumerate(users)
+    )
+    tokens = Token.objects.bulk_create(Token(user=u, key=Token.generate_key()) for u in users)
+p = ps.project_create(by=proposer, community=community, title="基准测试项目", summary="用于评议投票基准测试的项目。", submit=True)
+Project.objects.filter(pk=p.pk).update(cosign_count=1)
+p = ps.project_reach_threshold(project=p)
+p = ps.project_accept(project=p, by=clerk)
+p = ps.project_assess(project=p, by=clerk, assessed_cost="10000.00", plan="基准", duration_days=10)
+p = ps.project_recommend(project=p, by=council, reason="基准")
+p = ps.project_approve(project=p, by=committee, amount="10000.00")
+Project.objects.filter(pk=p.pk).update(publicity_ends_at=timezone.now() - timedelta(seconds=1))
+p = ps.project_start_execution(project=p, by=clerk)
+p = ps.project_deliver(project=p, by=clerk, report="完工")
+rnd = services.evaluation_open_round(project=p)
+EvaluationRound.objects.filter(pk=rnd.pk).update(closes_at=timezone.now() + timedelta(days=365))
+json.dump({"project": p.pk, "tokens": [t.key for t in tokens]}, sys.stdout)
+"""
+
+COUNT = r"""
+import django, json
+django.setup()
+from deliberation.models import EvaluationBallot, EvaluationParticipation
+print(json.dumps([EvaluationParticipation.objects.count(), EvaluationBallot.objects.count()]))
+"""
+
+
+def run_django(code: str, env: dict[str, str], *args: str) -> str:
+    out = subprocess.run(
+        [PYTHON, "-c", code, *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    if out.returncode != 0:
+        sys.stderr.write(out.stderr[-4000:])
+        raise SystemExit(f"django step failed (exit {out.returncode})")
+    return out.stdout
+
+
+# --- the server ------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_gunicorn(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
+    cmd = [
+        str(Path(PYTHON).with_name("gunicorn")),
+        "config.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "sync",
+        "--backlog",
+        "2048",
+        "--log-level",
+        "warning",
+        "--timeout",
+        "60",
+    ]
+    return subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+# --- the client ------------------------------------------------------------------------------
+@dataclass
+class Run:
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def ok(self, expected: int) -> int:
+        return self.statuses.get(expected, 0)
+
+    def pct(self, q: float) -> float:
+        xs = sorted(self.latencies)
+        if not xs:
+            return float("nan")
+        return xs[min(len(xs) - 1, int(q * len(xs)))] * 1000
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+
+async def request(port: int, method: str, path: str, body: bytes, headers: dict[str, str]) -> int:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]
+    head += [f"{k}: {v}" for k, v in headers.items()]
+    head += ["Content-Type: application/json", f"Content-Length: {len(body)}", "", ""]
+    writer.write("\r\n".join(head).encode() + body)
+    await writer.drain()
+    data = await reader.read()
+    writer.close()
+    try:
+        await writer.wait_closed()
+    except ConnectionError:
+        pass
+    line = data.split(b"\r\n", 1)[0].split()
+    return int(line[1]) if len(line) >= 2 else 0
+
+
+async def drive(port: int, name: str, path: str, tokens: list[str], concurrency: int) -> Run:
+    """Send one request per token (``""``: no auth) with at most ``concurrency`` in flight."""
+    run = Run(name)
+    body = json.dumps({"choice": "satisfied"}).encode()
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for t in tokens:
+        queue.put_nowait(t)
+
+    async def worker() -> None:
+        while True:
+            try:
+                token = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            headers = {"Authorization": f"Token {token}"} if token else {}
+            started = time.perf_counter()
+            try:
+                code = await request(port, "POST", path, body, headers)
+            except OSError:
+                code = 0
+            run.latencies.append(time.perf_counter() - started)
+            run.statuses[code] = run.statuses.get(code, 0) + 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    run.seconds = time.perf_counter() - started
+    return run
+
+
+def wait_until_up(port: int, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("gunicorn exited during start-up")
+        try:
+            if asyncio.run(request(port, "POST", "/bench/ok/", b"{}", {})) == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("gunicorn did not answer within 60 s")
+
+
+def report(run: Run, expected: int) -> str:
+    errors = len(run.latencies) - run.ok(expected)
+    return (
+        f"{run.name:<28} {run.rate:8.0f} req/s   p50 {run.pct(0.50):6.1f} ms   "
+        f"p99 {run.pct(0.99):6.1f} ms   {len(run.latencies)} requests, {errors} not {expected}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=3000, help="measured requests per endpoint")
+    parser.add_argument("--warmup", type=int, default=300, help="warm-up requests per endpoint")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers (2-4)")
+    parser.add_argument("--concurrency", type=int, default=12, help="requests in flight")
+    parser.add_argument("--keep-db", action="store_true", help="keep yishi_bench afterwards")
+    args = parser.parse_args()
+
+    recreate_database()
+    with tempfile.TemporaryDirectory(prefix="yishi_bench_") as tmp:
+        overlay = None
+        if not bare_endpoint_mounted():
+            overlay = Path(tmp)
+            write_overlay(overlay)
+        env = stack_env(overlay)
+        subprocess.run(
+            [PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], env=env, cwd=ROOT, check=True
+        )
+        residents = args.requests + args.warmup
+        seeded = json.loads(run_django(SEED, env, str(residents)))
+        project, tokens = seeded["project"], seeded["tokens"]
+        port = free_port()
+        proc = start_gunicorn(env, port, args.workers)
+        try:
+            wait_until_up(port, proc)
+            vote_path = f"/api/v1/projects/{project}/evaluation/"
+            warm, measured = tokens[: args.warmup], tokens[args.warmup :]
+            asyncio.run(
+                drive(port, "warm-up bare", "/bench/ok/", [""] * args.warmup, args.concurrency)
+            )
+            asyncio.run(drive(port, "warm-up votes", vote_path, warm, args.concurrency))
+            bare = asyncio.run(
+                drive(
+                    port, "bare JSON endpoint", "/bench/ok/", [""] * args.requests, args.concurrency
+                )
+            )
+            votes = asyncio.run(
+                drive(port, "evaluation vote (201)", vote_path, measured, args.concurrency)
+            )
+        finally:
+            stop(proc)
+        participations, stored = json.loads(run_django(COUNT, env))
+    if not args.keep_db:
+        drop_database()
+
+    cast_ok = votes.ok(201) + args.warmup
+    print(
+        f"stack: gunicorn {args.workers} sync workers, PostgreSQL {DB_NAME}, "
+        f"channel layer {'redis' if 'REDIS_URL' in env else 'in-memory'}, DEBUG off; "
+        f"client: asyncio, {args.concurrency} in flight, {os.cpu_count()} CPUs shared"
+    )
+    print(report(bare, 200))
+    print(report(votes, 201))
+    print(
+        f"stored: {participations} participations, {stored} ballots for {cast_ok} accepted votes "
+        f"({'none lost' if participations == stored == cast_ok else 'MISMATCH'})"
+    )
+    ratio = votes.rate / bare.rate if bare.rate else 0.0
+    verdict = "PASS" if ratio >= TARGET and participations == stored == cast_ok else "MISS"
+    print(
+        f"votes/s vs bare: {ratio:.0%} (target ≥ {TARGET:.0%}); "
+        f"p99 {votes.pct(0.99):.1f} ms vs {bare.pct(0.99):.1f} ms — {verdict}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
