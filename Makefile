@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := config.settings
 
-.PHONY: run install migrate demo test lint typecheck pytest bench messages clean serve-prod
+.PHONY: run install migrate demo test lint typecheck pytest bench messages i18n clean
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY)"; exit 1; }
@@ -37,6 +37,10 @@ run: demo
 	$(BIN)/python manage.py db_worker --queue-name '*' & \
 	$(BIN)/python manage.py tick --loop 30 & \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# Re-extract and fill the zh-Hant and English catalogues (glossary: locale/en_glossary.json).
+i18n: install
+	$(BIN)/python bin/i18n.py
 
 lint: install
 	$(BIN)/ruff check .

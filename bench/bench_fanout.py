@@ -97,7 +97,7 @@ class Server:
         fd = self.sock.fileno()
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
-                [str(Path(sys.executable).with_name("daphne")), "--fd", str(fd), "-v", "0", "config.asgi:application"],
+                [str(Path(sys.executable).with_name("daphne")), "--fd", str(fd), "-v", "1", "config.asgi:application"],
                 cwd=ROOT, env=env, pass_fds=[fd], stdout=log, stderr=subprocess.STDOUT,
             )
 

@@ -1,44 +1,45 @@
 """Websocket consumers: they authenticate and subscribe; they never write to the database.
 
+A consumer decides which group its socket may hear (``user.<id>`` only for that signed-in user;
+``project.<id>`` and ``screen.<slug>`` for anyone: they carry only public facts) and joins it
+through its process's hub (``notifications.hub``), which receives each event once per process.
+
 Clients only send ``{"type": "ping"}`` (answered with ``{"kind": "pong"}``) to keep proxies from
 dropping an idle connection. Anything else — not text, not a JSON object, not a ping, larger than
 :data:`MAX_MESSAGE_BYTES`, or more than :data:`MAX_MESSAGES_PER_WINDOW` messages in
 :data:`WINDOW_SECONDS` — closes that one connection with code 4400 (4429 for the rate); the
 server goes on.
-
-Channel layers forget a group member after ``group_expiry`` (a day by default); a public screen
-stays connected for weeks, so each consumer re-joins its group every :data:`REJOIN_SECONDS`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import time
-from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from notifications.events import project_group, screen_group, user_group
+from notifications.hub import hub
 from notifications.selectors import unread_count
 
 MAX_MESSAGE_BYTES = 4096
 MAX_MESSAGES_PER_WINDOW = 30
 WINDOW_SECONDS = 10.0
-REJOIN_SECONDS = 3600.0
 MAX_SLUG = 60  # Community.slug's max_length; group names must stay short
 
 CLOSE_FORBIDDEN = 4403
 CLOSE_BAD_MESSAGE = 4400
 CLOSE_TOO_MANY = 4429
 
+# ``get_channel_layer`` answers None for an alias that is not configured: so a socket gets no
+# channel of its own on the layer (no receive loop per socket); events reach it through the hub.
+NO_OWN_CHANNEL = "yishi.no-channel-per-socket"
+
 
 class _Subscriber(AsyncWebsocketConsumer):
+    channel_layer_alias = NO_OWN_CHANNEL
     group: str | None = None
-    _rejoin: asyncio.Task[None] | None = None
     _window_start: float = 0.0
     _window_count: int = 0
 
@@ -46,44 +47,27 @@ class _Subscriber(AsyncWebsocketConsumer):
         raise NotImplementedError
 
     async def connect(self) -> None:
-        self.group = await self.group_name()
-        if self.group is None:
+        group = await self.group_name()
+        if group is None:
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await hub().join(group, self)  # subscribed before the handshake completes
+        self.group = group
         await self.accept()
         self._window_start = time.monotonic()
-        self._window_count = 0
-        self._rejoin = asyncio.ensure_future(self._keep_membership())
         await self.on_subscribed()
 
     async def on_subscribed(self) -> None:
         """Hook: send whatever a (re)connected client needs first."""
 
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        """Channels' ``dispatch`` first closes stale database connections, a hop through its single
-        database thread, for every message to every consumer: with 500 screens on a process one
-        event waits for 500 hops in a row (and the HTTP views behind them). These consumers reach
-        the database only through ``database_sync_to_async``, which cleans up by itself."""
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
-
-    async def _keep_membership(self) -> None:
-        while True:
-            await asyncio.sleep(REJOIN_SECONDS)
-            if self.group is not None:
-                await self.channel_layer.group_add(self.group, self.channel_name)
-
     async def disconnect(self, code: int) -> None:
-        if self._rejoin is not None:
-            self._rejoin.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._rejoin
-            self._rejoin = None
         if self.group is not None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await hub().leave(self.group, self)
+            self.group = None
+
+    async def deliver(self, text: str) -> None:
+        """An event for this socket's group, already JSON (called by the hub)."""
+        await self.send(text_data=text)
 
     def _valid_ping(self, text_data: str | None, bytes_data: bytes | None) -> bool:
         if text_data is None or bytes_data is not None:
@@ -108,12 +92,6 @@ class _Subscriber(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_BAD_MESSAGE)
             return
         await self.send(text_data='{"kind": "pong"}')
-
-    async def yishi_event(self, message: dict[str, Any]) -> None:
-        text = message.get("text")
-        if text is None:  # an event put on the layer by hand, not through notifications.events
-            text = json.dumps(message.get("event", {}), ensure_ascii=False, default=str)
-        await self.send(text_data=text)
 
 
 class UserConsumer(_Subscriber):

@@ -6,7 +6,8 @@ Groups: ``user.<id>`` (personal), ``project.<id>`` (state, comments, tallies),
 
 Every event is a JSON object with a ``kind``; the publisher adds ``published_at`` (Unix seconds,
 taken right after the commit) so clients can order events and measure how late they are. The JSON
-text is built once here, not once per connected client.
+text is built once here, not once per connected client; each server process receives it once and
+hands it to its own sockets (``notifications.hub``).
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from django.db import transaction
 log = logging.getLogger(__name__)
 
 # Concurrent group sends per batch (a notification to every resident of a community is one
-# group send per resident).
-SEND_BATCH = 200
+# group send per resident); well below channels-redis' pool of 100 connections per process.
+SEND_BATCH = 32
 
 
 def user_group(user_id: int) -> str:
@@ -41,10 +42,15 @@ def screen_group(community_slug: str) -> str:
     return f"screen.{community_slug}"
 
 
-def layer_message(event: dict[str, Any]) -> dict[str, Any]:
-    """The channel-layer message for ``event`` (handled by ``yishi_event`` in the consumers)."""
+def layer_message(group: str, event: dict[str, Any]) -> dict[str, Any]:
+    """The channel-layer message for ``event`` to ``group``: the group travels with it, for the
+    receiving process's hub (``notifications.hub``) to hand the text to its local sockets."""
     stamped = {**event, "published_at": round(time.time(), 6)}
-    return {"type": "yishi.event", "text": json.dumps(stamped, ensure_ascii=False, default=str)}
+    return {
+        "type": "yishi.event",
+        "group": group,
+        "text": json.dumps(stamped, ensure_ascii=False, default=str),
+    }
 
 
 async def _send_all(layer: Any, messages: list[tuple[str, dict[str, Any]]]) -> None:
@@ -67,7 +73,7 @@ def publish_many(messages: Iterable[tuple[str, dict[str, Any]]]) -> None:
     if layer is None:
         return
     # Stamped and serialised here, right after the commit, before waiting for the event loop.
-    pending = [(group, layer_message(event)) for group, event in messages]
+    pending = [(group, layer_message(group, event)) for group, event in messages]
     if not pending:
         return
     try:

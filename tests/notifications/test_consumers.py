@@ -20,6 +20,7 @@ from django.test import Client
 from config.asgi import application
 from deliberation import services
 from notifications.consumers import MAX_MESSAGE_BYTES, MAX_MESSAGES_PER_WINDOW
+from notifications.events import layer_message
 from notifications.services import notification_mark_all_read, notify
 from tests.conftest import make_user
 
@@ -219,9 +220,9 @@ async def test_bad_message_closes_that_connection_and_the_server_goes_on(
     assert await receive(good) == {"kind": "pong"}
     after, connected, _ = await open_socket("/ws/screen/xingfu/")
     assert connected
-    await get_channel_layer().group_send("screen.xingfu", {"type": "yishi.event", "text": '{"kind": "x"}'})
-    assert await receive(good) == {"kind": "x"}
-    assert await receive(after) == {"kind": "x"}
+    await get_channel_layer().group_send("screen.xingfu", layer_message("screen.xingfu", {"kind": "x"}))
+    assert (await receive(good))["kind"] == "x"
+    assert (await receive(after))["kind"] == "x"
     await good.disconnect()
     await after.disconnect()
 
