@@ -10,10 +10,13 @@ fund row(s) by ascending id. The lifecycle's ``projects.services._fire`` already
 lock when it calls :func:`allocate`, :func:`release_advance`, :func:`release_holdback` and
 :func:`return_unreleased`.
 
-Closing a project's account (:func:`settle`): what was allocated and never released returns to
-the fund, and so does what was released and not spent. :func:`release_holdback` (a passing
-evaluation closes the project) and :func:`return_unreleased` (a final fail; an upheld objection,
-when nothing has been released yet) both settle, so the lifecycle needs no other call.
+How a project's account ends, with no other call needed from the lifecycle:
+
+- a passing evaluation closes the project (:func:`release_holdback`): the unspent part of the
+  advance returns to the fund, then the holdback is paid (released); allocated = released;
+- a final fail (:func:`return_unreleased`, which calls :func:`settle`): the holdback that was
+  never released returns, and so does the released money that was not spent; allocated =
+  released = spent. An upheld objection calls the same before anything is released.
 """
 
 from __future__ import annotations
@@ -425,26 +428,29 @@ def release_advance(*, project: Project, by: Any) -> LedgerEntry | None:
 
 
 def release_holdback(*, project: Project, by: Any) -> LedgerEntry | None:
-    """The public evaluation passed: release the holdback (all that is still unreleased), then
-    settle the closed project's account: released money that was not spent returns."""
+    """The public evaluation passed and the project closes: what was released and not spent
+    returns to the fund first (the unspent advance), then the holdback is paid: everything
+    still unreleased is released. Afterwards allocated = released; the holdback is the final
+    payment the vote earned."""
     fund = current_fund(project)
     if fund is None:
         return None
     with transaction.atomic():
         fund = _locked_fund(fund.pk)
-        amount = project_balances(project).unreleased
-        entry = None
-        if amount > 0:
-            entry = _entry(
-                fund, project, EntryKind.HOLDBACK_RELEASE, amount, by, _("评议通过拨付尾款")
-            )
-        settle(project=project, by=by, memo=_("项目结项，结余退回"))
-        return entry
+        bal = project_balances(project)
+        if bal.unspent > 0:
+            _entry(fund, project, EntryKind.RETURN_UNSPENT, bal.unspent, by, _("项目结项，预付款结余退回"))
+        if bal.unreleased <= 0:
+            return None
+        return _entry(
+            fund, project, EntryKind.HOLDBACK_RELEASE, bal.unreleased, by, _("评议通过拨付尾款")
+        )
 
 
 def return_unreleased(*, project: Project, by: Any, memo: str) -> LedgerEntry | None:
     """The allocation ends without the holdback being paid (an upheld objection, a final fail):
-    what was never released returns, and so does what was released and not spent."""
+    what was never released returns, and so does what was released and not spent
+    (:func:`settle`). Returns the first entry written, if any."""
     entries = settle(project=project, by=by, memo=memo)
     return entries[0] if entries else None
 
@@ -463,8 +469,8 @@ def return_unspent(*, project: Project, by: Any, memo: str) -> LedgerEntry | Non
 
 
 def settle(*, project: Project, by: Any, memo: str = "") -> list[LedgerEntry]:
-    """Close ``project``'s account: return what was never released, then what was released and
-    not spent. Afterwards allocated = released = spent. Idempotent."""
+    """End ``project``'s allocation without paying it out: return what was never released, then
+    what was released and not spent. Afterwards allocated = released = spent. Idempotent."""
     fund = current_fund(project)
     if fund is None:
         return []
@@ -764,7 +770,10 @@ def entry_reverse(*, entry: LedgerEntry, by: Any, reason: Any) -> LedgerEntry:
             and original.kind == EntryKind.EXPENDITURE
             and project.state in SETTLED_STATES
         ):
-            settle(project=project, by=by, memo=_("冲正后结余退回"))
+            # the project's account is closed: the money the correction frees goes back at once
+            amount = min(original.amount, project_balances(project).unspent)
+            if amount > 0:
+                _entry(fund, project, EntryKind.RETURN_UNSPENT, amount, by, _("冲正后结余退回"))
     return reversal
 
 

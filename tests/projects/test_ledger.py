@@ -69,7 +69,7 @@ def test_start_execution_releases_advance_at_community_ratio(project_in: Any, co
     assert_money(q, allocated="100.00", released="33.30")
 
 
-def test_passing_evaluation_releases_holdback_and_returns_unspent(
+def test_passing_evaluation_returns_unspent_advance_and_pays_holdback(
     project_in: Any, cast: dict[str, Any]
 ) -> None:
     p = project_in(State.EXECUTING, amount="10000.00")
@@ -79,11 +79,11 @@ def test_passing_evaluation_releases_holdback_and_returns_unspent(
     p = ps.project_pass_evaluation(project=p, by=cast["clerk"], reason="满意率 92%")
     kinds = list(LedgerEntry.objects.filter(project=p).values_list("kind", "amount"))
     assert kinds[-2:] == [
+        (EntryKind.RETURN_UNSPENT, Decimal("500.00")),
         (EntryKind.HOLDBACK_RELEASE, Decimal("3000.00")),
-        (EntryKind.RETURN_UNSPENT, Decimal("3500.00")),
     ]
-    assert_money(p, allocated="6500.00", released="6500.00", spent="6500.00",
-                 available=FUND - Decimal("6500.00"))
+    assert_money(p, allocated="9500.00", released="9500.00", spent="6500.00",
+                 available=FUND - Decimal("9500.00"))
 
 
 def test_failed_evaluation_keeps_holdback_held(project_in: Any, cast: dict[str, Any]) -> None:
@@ -356,13 +356,19 @@ def test_reversed_cofunding_leaves_the_totals(project_in: Any, cast: dict[str, A
     assert (b.cofunded, b.cofunded_in_kind) == (0, 0)
 
 
-def test_reversing_expenditure_of_closed_project_returns_the_money(project_in: Any, cast: dict[str, Any]) -> None:
+def test_reversing_expenditure_of_settled_project_returns_the_money(project_in: Any, cast: dict[str, Any]) -> None:
     p = project_in(State.EXECUTING, amount="10000.00")
     e = spend(p, cast["clerk"], "7000.00")
     p = walk_to(p, State.CLOSED, cast)
-    assert_money(p, allocated="7000.00", released="7000.00", spent="7000.00", available=FUND - Decimal("7000"))
+    assert_money(p, allocated="10000.00", released="10000.00", spent="7000.00", available=FUND - Decimal("10000"))
     ledger.entry_reverse(entry=e, by=cast["clerk"], reason="票据作废，款项未付")
-    assert_money(p, allocated=0, released=0, spent=0, available=FUND)
+    # the freed 7,000.00 goes back to the fund; the holdback the vote paid stays paid
+    assert_money(p, allocated="3000.00", released="3000.00", spent=0, available=FUND - Decimal("3000"))
+    q = project_in(State.EXECUTING, amount="10000.00", title="长椅更换工程")
+    f = spend(q, cast["clerk"], "4000.00")
+    q = walk_to(q, State.FAILED, cast)
+    ledger.entry_reverse(entry=f, by=cast["clerk"], reason="重复记账")
+    assert_money(q, allocated=0, released=0, spent=0, available=FUND - Decimal("3000"))
 
 
 def test_entries_cannot_be_edited_or_deleted(project_in: Any, cast: dict[str, Any]) -> None:

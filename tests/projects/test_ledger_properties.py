@@ -4,8 +4,8 @@ year, with the ledger's invariants checked after every step.
 - available ≥ 0 and spent ≤ released ≤ allocated, for the fund and for every project;
 - every balance equals the sum of its entries (SQL aggregate vs. Python over the rows), and the
   fund's balances equal an independent running model kept by the test;
-- a settled project (closed, failed) has allocated = released = spent; one without an allocation
-  standing has nothing allocated;
+- a closed project has allocated = released (unspent advance returned, holdback paid), a failed
+  one allocated = released = spent; one without an allocation standing has nothing allocated;
 - each month's CSV statement sums: opening + entries = month total + opening = closing, equal to
   the statement's (the page's) figures, and each month opens where the last one closed;
 - a refused operation writes nothing.
@@ -333,7 +333,9 @@ class LedgerMachine(RuleBasedStateMachine):
         for pk, state in states.items():
             b = by_project.get(pk, ledger.Balances())
             assert ledger.ZERO <= b.spent <= b.released <= b.allocated, (state, b)
-            if state in (State.CLOSED, State.FAILED):
+            if state == State.CLOSED:  # unspent advance returned, holdback paid
+                assert b.allocated == b.released, (state, b)
+            if state == State.FAILED:  # the unreleased holdback and the unspent advance returned
                 assert b.allocated == b.released == b.spent, (state, b)
             if state in (State.DECIDING, State.DELIBERATING, State.DRAFT):
                 assert b.allocated == 0, (state, b)
