@@ -97,15 +97,28 @@ class Server:
         fd = self.sock.fileno()
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
-                [str(Path(sys.executable).with_name("daphne")), "--fd", str(fd), "-v", "0", "config.asgi:application"],
-                cwd=ROOT, env=env, pass_fds=[fd], stdout=log, stderr=subprocess.STDOUT,
+                [
+                    str(Path(sys.executable).with_name("daphne")),
+                    "--fd",
+                    str(fd),
+                    "-v",
+                    "0",
+                    "config.asgi:application",
+                ],
+                cwd=ROOT,
+                env=env,
+                pass_fds=[fd],
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
 
     def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"daphne exited:\n{self.log_path.read_text(errors='replace')[-3000:]}")
+                raise RuntimeError(
+                    f"daphne exited:\n{self.log_path.read_text(errors='replace')[-3000:]}"
+                )
             with contextlib.suppress(OSError):
                 if http_status(f"{self.url}/api/v1/projects/?page_size=1", timeout=2):
                     return
@@ -120,6 +133,15 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
         self.sock.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def http_status(url: str, timeout: float = 5) -> int:
@@ -164,7 +186,9 @@ def seed(voters: int) -> tuple[int, list[str]]:
 
     users = get_user_model().objects
     street = Street.objects.create(name="基准测试街道")
-    community = Community.objects.create(street=street, name="基准测试社区", slug=SLUG, cosign_threshold=1)
+    community = Community.objects.create(
+        street=street, name="基准测试社区", slug=SLUG, cosign_threshold=1
+    )
 
     def person(name: str, role: str, household: str = "") -> Any:
         user = users.create_user(username=f"bench-{name}")
@@ -179,15 +203,20 @@ def seed(voters: int) -> tuple[int, list[str]]:
     fund = Fund.objects.create(community=community, year=timezone.localdate().year)
     ledger.appropriate(fund=fund, amount=Decimal("1000000.00"), by=supervisor)
     p = project_create(
-        by=residents[0], community=community, title="楼道照明改造",
-        summary="3号楼楼道灯坏了半年，晚上老人上下楼很危险。", submit=True,
+        by=residents[0],
+        community=community,
+        title="楼道照明改造",
+        summary="3号楼楼道灯坏了半年，晚上老人上下楼很危险。",
+        submit=True,
     )
     services.cosign_add(project=p, by=residents[1])
     act = lambda name, by, **params: actions.act(project=p, name=name, by=by, params=params)  # noqa: E731
     p = act("accept", clerk)
     p = act("assess", clerk, assessed_cost="12000.00", plan="更换 24 盏 LED 灯", duration_days=10)
     p = act("recommend", council, reason="建议实施")
-    decision = services.decision_open(project=p, by=committee[0], motion="approve", amount="12000.00")
+    decision = services.decision_open(
+        project=p, by=committee[0], motion="approve", amount="12000.00"
+    )
     for member in committee:
         services.decision_vote(decision=decision, by=member, choice="yes")
     services.decision_close(decision=decision, by=committee[0], minutes="全体赞成")
@@ -219,11 +248,20 @@ def client_worker(urls: list[str], origins: dict[str, str], conn: Any) -> None:
                     now = time.time()
                     event = json.loads(raw)
                     if event.get("kind") == "evaluation.tally":
-                        received.setdefault(event["tally"]["votes"], []).append(now - event["published_at"])
+                        received.setdefault(event["tally"]["votes"], []).append(
+                            now - event["published_at"]
+                        )
 
         async def one(url: str) -> None:
             async with gate:
-                ws = await connect(url, origin=origins[url], proxy=None, open_timeout=60, close_timeout=1, compression=None)  # type: ignore[arg-type]
+                ws = await connect(
+                    url,
+                    origin=origins[url],
+                    proxy=None,
+                    open_timeout=60,
+                    close_timeout=1,
+                    compression=None,
+                )  # type: ignore[arg-type]
             sockets.append(ws)
 
         try:
@@ -248,7 +286,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-def run(args: argparse.Namespace, servers: list[Server], project_id: int, tokens: list[str]) -> bool:
+def run(
+    args: argparse.Namespace, servers: list[Server], project_id: int, tokens: list[str]
+) -> bool:
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn")
@@ -257,7 +297,9 @@ def run(args: argparse.Namespace, servers: list[Server], project_id: int, tokens
     workers = []
     for w in range(args.client_procs):
         mine, theirs = ctx.Pipe()
-        proc = ctx.Process(target=client_worker, args=(urls[w :: args.client_procs], origins, theirs), daemon=True)
+        proc = ctx.Process(
+            target=client_worker, args=(urls[w :: args.client_procs], origins, theirs), daemon=True
+        )
         proc.start()
         workers.append((proc, mine))
     deadline = time.monotonic() + args.timeout
@@ -269,23 +311,37 @@ def run(args: argparse.Namespace, servers: list[Server], project_id: int, tokens
             status, value = pipe.recv()
             if status != "connected":
                 raise RuntimeError(f"client process failed: {value}")
-        print(f"  {args.clients} clients connected in {time.perf_counter() - started:.1f}s from "
-              f"{args.client_procs} client processes ({args.clients // 2} on :{servers[0].port}, "
-              f"{args.clients - args.clients // 2} on :{servers[1].port})")
+        print(
+            f"  {args.clients} clients connected in {time.perf_counter() - started:.1f}s from "
+            f"{args.client_procs} client processes ({args.clients // 2} on :{servers[0].port}, "
+            f"{args.clients - args.clients // 2} on :{servers[1].port})"
+        )
         time.sleep(1.0)
+        cpu_before = [cpu_seconds(s.proc.pid) for s in servers] + [
+            cpu_seconds(p.pid or 0) for p, _ in workers
+        ]
         http_times: list[float] = []
         choices = ["satisfied", "basically_satisfied", "dissatisfied"]
         for n in range(1, args.warmup + args.votes + 1):
             if time.monotonic() > deadline:
                 raise TimeoutError
             server = servers[n % 2]
-            status, took = cast_vote(f"{server.url}/api/v1/projects/{project_id}/evaluation/", tokens[n - 1], choices[n % 3])
+            status, took = cast_vote(
+                f"{server.url}/api/v1/projects/{project_id}/evaluation/",
+                tokens[n - 1],
+                choices[n % 3],
+            )
             if status != 201:
                 raise RuntimeError(f"vote {n} answered HTTP {status}")
             if n > args.warmup:
                 http_times.append(took)
             time.sleep(args.interval)
         time.sleep(3.0)  # stragglers
+        cpu_after = [cpu_seconds(s.proc.pid) for s in servers] + [
+            cpu_seconds(p.pid or 0) for p, _ in workers
+        ]
+        total_votes = args.warmup + args.votes
+        cpu = [(b - a) * 1000 / total_votes for a, b in zip(cpu_before, cpu_after, strict=True)]
         received: dict[int, list[float]] = {}
         for _proc, pipe in workers:
             pipe.send("stop")
@@ -309,17 +365,29 @@ def run(args: argparse.Namespace, servers: list[Server], project_id: int, tokens
         print("  no deliveries at all: MISS")
         return False
     p50, p99, worst = percentile(ms, 50), percentile(ms, 99), max(ms)
-    print(f"  commit → client: p50 {p50:.1f} ms   p99 {p99:.1f} ms   max {worst:.1f} ms   "
-          f"mean {statistics.fmean(ms):.1f} ms   ({len(ms)} deliveries over {args.votes} votes, {lost} lost)")
+    print(
+        f"  commit → client: p50 {p50:.1f} ms   p99 {p99:.1f} ms   max {worst:.1f} ms   "
+        f"mean {statistics.fmean(ms):.1f} ms   ({len(ms)} deliveries over {args.votes} votes, {lost} lost)"
+    )
     firsts = [min(xs) * 1000 for xs in measured.values() if xs]
     lasts = [max(xs) * 1000 for xs in measured.values() if xs]
-    print(f"  per vote: first client p50 {statistics.median(firsts):.1f} ms, "
-          f"last client p50 {statistics.median(lasts):.1f} ms")
-    print(f"  vote HTTP round trip (incl. commit and publish): p50 {percentile(http_times, 50) * 1000:.1f} ms   "
-          f"max {max(http_times) * 1000:.1f} ms")
+    print(
+        f"  per vote: first client p50 {statistics.median(firsts):.1f} ms, "
+        f"last client p50 {statistics.median(lasts):.1f} ms"
+    )
+    print(
+        f"  vote HTTP round trip (incl. commit and publish): p50 {percentile(http_times, 50) * 1000:.1f} ms   "
+        f"max {max(http_times) * 1000:.1f} ms"
+    )
+    print(
+        f"  CPU per vote: servers {' + '.join(f'{c:.0f}' for c in cpu[:2])} ms, "
+        f"client processes {' + '.join(f'{c:.0f}' for c in cpu[2:])} ms (1-minute load average {os.getloadavg()[0]:.1f})"
+    )
     ok = p99 <= TARGET_P99_MS and lost == 0
-    print(f"  target p99 ≤ {TARGET_P99_MS:.0f} ms, nothing lost: {'PASS' if ok else 'MISS'} "
-          f"(p99 / target = {p99 / TARGET_P99_MS:.2f})")
+    print(
+        f"  target p99 ≤ {TARGET_P99_MS:.0f} ms, nothing lost: {'PASS' if ok else 'MISS'} "
+        f"(p99 / target = {p99 / TARGET_P99_MS:.2f})"
+    )
     return ok
 
 
@@ -329,25 +397,39 @@ def main() -> int:
     parser.add_argument("--votes", type=int, default=20, help="measured votes")
     parser.add_argument("--warmup", type=int, default=2, help="votes cast first and not measured")
     parser.add_argument("--interval", type=float, default=0.5, help="seconds between votes")
-    parser.add_argument("--client-procs", type=int, default=2, help="processes the clients are spread over")
-    parser.add_argument("--timeout", type=float, default=240, help="give up after this many seconds")
+    parser.add_argument(
+        "--client-procs", type=int, default=2, help="processes the clients are spread over"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=240, help="give up after this many seconds"
+    )
     args = parser.parse_args()
 
     redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
     if not redis_reachable(redis_url):
-        print(f"fan-out bench: SKIP — no Redis at {redis_url} (set REDIS_URL); two processes need it")
+        print(
+            f"fan-out bench: SKIP — no Redis at {redis_url} (set REDIS_URL); two processes need it"
+        )
         return 0
     raise_open_file_limit(args.clients * 2 + 512)
-    with scratch_database(os.environ.get("DATABASE_URL", "")) as database_url, tempfile.TemporaryDirectory(
-        prefix="yishi-bench-logs-"
-    ) as logs:
+    with (
+        scratch_database(os.environ.get("DATABASE_URL", "")) as database_url,
+        tempfile.TemporaryDirectory(prefix="yishi-bench-logs-") as logs,
+    ):
         env = dict(os.environ)
-        env.update({
-            "DJANGO_SETTINGS_MODULE": os.environ.get("BENCH_SETTINGS", "config.settings"), "DATABASE_URL": database_url, "REDIS_URL": redis_url,
-            "YISHI_ASGI": "1", "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production",
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost", "DJANGO_LOG_LEVEL": "ERROR",
-            "YISHI_TASKS_BACKEND": "django_tasks.backends.dummy.DummyBackend",
-        })
+        env.update(
+            {
+                "DJANGO_SETTINGS_MODULE": os.environ.get("BENCH_SETTINGS", "config.settings"),
+                "DATABASE_URL": database_url,
+                "REDIS_URL": redis_url,
+                "YISHI_ASGI": "1",
+                "DJANGO_DEBUG": "0",
+                "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production",
+                "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+                "DJANGO_LOG_LEVEL": "ERROR",
+                "YISHI_TASKS_BACKEND": "django_tasks.backends.dummy.DummyBackend",
+            }
+        )
         os.environ.update(env)
         import django
         from django.core.management import call_command
@@ -363,7 +445,9 @@ def main() -> int:
 
         connections.close_all()
         vendor = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
-        print(f"fan-out bench: {args.clients} websocket clients, 2 daphne processes, Redis {redis_url}, {vendor}")
+        print(
+            f"fan-out bench: {args.clients} websocket clients, 2 daphne processes, Redis {redis_url}, {vendor}"
+        )
         servers = [Server(env, Path(logs), name) for name in ("a", "b")]
         try:
             for server in servers:

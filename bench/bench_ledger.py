@@ -66,12 +66,22 @@ def _urlconf() -> None:
         reverse("api-funds")
     except NoReverseMatch:
         extra.append(path("api/v1/", include("projects.api_urls")))
-    for name in ("home", "project-list", "project-create", "inbox", "notification-list", "login", "logout",
-                 "project-detail"):
+    for name in (
+        "home",
+        "project-list",
+        "project-create",
+        "inbox",
+        "notification-list",
+        "login",
+        "logout",
+        "project-detail",
+    ):
         try:
             reverse(name, args=[1]) if name == "project-detail" else reverse(name)
         except NoReverseMatch:
-            extra.append(path(f"__bench__/{name}/<path:rest>", lambda r, **k: HttpResponse(""), name=name))
+            extra.append(
+                path(f"__bench__/{name}/<path:rest>", lambda r, **k: HttpResponse(""), name=name)
+            )
     module = types.ModuleType("bench_ledger_urls")
     module.urlpatterns = [*config.urls.urlpatterns, *extra]  # type: ignore[attr-defined]
     sys.modules["bench_ledger_urls"] = module
@@ -89,7 +99,8 @@ class World:
         user = get_user_model()
         self.street = Street.objects.create(name="基准街道")
         self.communities = [
-            Community.objects.create(street=self.street, name=f"基准社区{i}", slug=f"bench{i}") for i in range(COMMUNITIES)
+            Community.objects.create(street=self.street, name=f"基准社区{i}", slug=f"bench{i}")
+            for i in range(COMMUNITIES)
         ]
         self.community = self.communities[0]
         self.resident = user.objects.create_user(username="bench-resident")
@@ -114,11 +125,20 @@ class World:
         from projects.models import EntryKind, LedgerEntry, Project
 
         tz = timezone.get_current_timezone()
-        projects = Project.objects.bulk_create([
-            Project(community=communities[i % len(communities)], proposer=self.resident, title=f"基准项目{i}",
-                    summary="基准测试用的公益项目。", state="closed", approved_amount=Decimal("10000.00"))
-            for i in range(n_projects)
-        ], batch_size=2000)
+        projects = Project.objects.bulk_create(
+            [
+                Project(
+                    community=communities[i % len(communities)],
+                    proposer=self.resident,
+                    title=f"基准项目{i}",
+                    summary="基准测试用的公益项目。",
+                    state="closed",
+                    approved_amount=Decimal("10000.00"),
+                )
+                for i in range(n_projects)
+            ],
+            batch_size=2000,
+        )
         rows: list[LedgerEntry] = []
         per_fund: dict[Any, tuple[int, datetime]] = {}  # fund → (projects, earliest entry)
         for i, p in enumerate(projects):
@@ -136,15 +156,37 @@ class World:
                 (EntryKind.HOLDBACK_RELEASE, "3000.00", {}),
                 (EntryKind.EXPENDITURE, "3500.00", spent),
                 (EntryKind.RETURN_UNSPENT, "500.00", {}),
-                (EntryKind.COFUND_RECEIPT, "800.00", {"contributor": "驻区单位", "contributor_kind": "unit"}),
+                (
+                    EntryKind.COFUND_RECEIPT,
+                    "800.00",
+                    {"contributor": "驻区单位", "contributor_kind": "unit"},
+                ),
             ]
             for k, (kind, amount, extra) in enumerate(steps):
-                rows.append(LedgerEntry(fund=fund, project=p, kind=kind, amount=Decimal(amount), actor=self.resident,
-                                        memo=str(kind), created_at=start + timedelta(minutes=k), **extra))
+                rows.append(
+                    LedgerEntry(
+                        fund=fund,
+                        project=p,
+                        kind=kind,
+                        amount=Decimal(amount),
+                        actor=self.resident,
+                        memo=str(kind),
+                        created_at=start + timedelta(minutes=k),
+                        **extra,
+                    )
+                )
         # each fund is given enough money just before its first project of this batch
         for fund, (count, earliest) in per_fund.items():
-            rows.append(LedgerEntry(fund=fund, kind=EntryKind.APPROPRIATION, amount=Decimal(count * 10000 + 100000),
-                                    actor=self.supervisor, memo="拨入", created_at=earliest - timedelta(minutes=1)))
+            rows.append(
+                LedgerEntry(
+                    fund=fund,
+                    kind=EntryKind.APPROPRIATION,
+                    amount=Decimal(count * 10000 + 100000),
+                    actor=self.supervisor,
+                    memo="拨入",
+                    created_at=earliest - timedelta(minutes=1),
+                )
+            )
         LedgerEntry.objects.bulk_create(rows, batch_size=5000)
         self.entries += len(rows)
         if self.measured_project is None:
@@ -187,19 +229,33 @@ def reads(world: World, client: Client, supervisor: Client) -> dict[str, Callabl
     return {
         "fund_balances (this year's fund)": lambda: ledger.fund_balances(fund),
         "project_balances": lambda: ledger.project_balances(world.measured_project),
-        "statement_build (function)": lambda: ledger.statement_build(community=community, month=MEASURED),
-        "statement page (HTML)": lambda: ok(client.get(f"/communities/{community.slug}/statements/{month}/")),
-        "statement CSV": lambda: ok(client.get(f"/communities/{community.slug}/statements/{month}.csv")),
-        "statement API (JSON)": lambda: ok(client.get(f"/api/v1/communities/{community.pk}/statements/{month}/")),
-        "statement index page": lambda: ok(client.get(f"/communities/{community.slug}/statements/")),
+        "statement_build (function)": lambda: ledger.statement_build(
+            community=community, month=MEASURED
+        ),
+        "statement page (HTML)": lambda: ok(
+            client.get(f"/communities/{community.slug}/statements/{month}/")
+        ),
+        "statement CSV": lambda: ok(
+            client.get(f"/communities/{community.slug}/statements/{month}.csv")
+        ),
+        "statement API (JSON)": lambda: ok(
+            client.get(f"/api/v1/communities/{community.pk}/statements/{month}/")
+        ),
+        "statement index page": lambda: ok(
+            client.get(f"/communities/{community.slug}/statements/")
+        ),
         "fund entries API (page 1)": lambda: ok(client.get(f"/api/v1/funds/{fund.pk}/entries/")),
-        "street view (10 communities)": lambda: ok(supervisor.get(f"/streets/{world.street.pk}/statements/{month}/")),
+        "street view (10 communities)": lambda: ok(
+            supervisor.get(f"/streets/{world.street.pk}/statements/{month}/")
+        ),
     }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="1000,100000", help="ledger sizes to measure at, ascending")
+    parser.add_argument(
+        "--sizes", default="1000,100000", help="ledger sizes to measure at, ascending"
+    )
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -221,7 +277,9 @@ def main() -> int:
         months = history_months(MEASURED)
         results: dict[int, dict[str, tuple[float, int]]] = {}
         # the measured month: the same 200 entries at every size
-        world.add_projects(MONTH_ENTRIES // PER_PROJECT, months=[MEASURED], communities=[world.community])
+        world.add_projects(
+            MONTH_ENTRIES // PER_PROJECT, months=[MEASURED], communities=[world.community]
+        )
         for size in sizes:
             grow = size - world.entries
             if grow > 0:
@@ -230,21 +288,30 @@ def main() -> int:
                 mine = n * 9 // 10
                 world.add_projects(mine, months=months, communities=[world.community])
                 world.add_projects(n - mine, months=months, communities=world.communities[1:])
-                print(f"[{vendor}] built ledger of {world.entries:,} entries in {time.perf_counter() - started:.1f}s",
-                      flush=True)
+                print(
+                    f"[{vendor}] built ledger of {world.entries:,} entries in {time.perf_counter() - started:.1f}s",
+                    flush=True,
+                )
             if vendor == "postgresql":
                 with connection.cursor() as cur:
                     cur.execute("ANALYZE")
-            results[size] = {name: measure(fn, args.repeat) for name, fn in reads(world, client, supervisor).items()}
+            results[size] = {
+                name: measure(fn, args.repeat)
+                for name, fn in reads(world, client, supervisor).items()
+            }
             results[size]["__entries__"] = (float(world.entries), 0)
 
         names = [n for n in results[sizes[0]] if n != "__entries__"]
         labels = [f"{results[s]['__entries__'][0]:,.0f} entries" for s in sizes]
         head = "".join(f"{label:>22}" for label in labels)
-        print(f"\n{vendor}: median of {args.repeat}; time (ms) / queries\n{'read':<34}{head}{'time ratio':>12}  queries")
+        print(
+            f"\n{vendor}: median of {args.repeat}; time (ms) / queries\n{'read':<34}{head}{'time ratio':>12}  queries"
+        )
         grew = []
         for name in names:
-            cells = "".join(f"{results[s][name][0]:>14.1f} ms {results[s][name][1]:>3}q" for s in sizes)
+            cells = "".join(
+                f"{results[s][name][0]:>14.1f} ms {results[s][name][1]:>3}q" for s in sizes
+            )
             ratio = results[sizes[-1]][name][0] / max(results[sizes[0]][name][0], 1e-6)
             counts = {results[s][name][1] for s in sizes}
             same = "constant" if len(counts) == 1 else "GREW"
@@ -252,10 +319,12 @@ def main() -> int:
                 grew.append(name)
             print(f"{name:<34}{cells}{ratio:>11.1f}x  {same}")
         page = [results[s]["statement page (HTML)"] for s in sizes]
-        summary = (f"ledger {vendor}: statement page {page[0][0]:.0f} ms → {page[-1][0]:.0f} ms "
-                   f"({results[sizes[0]]['__entries__'][0]:,.0f} → {results[sizes[-1]]['__entries__'][0]:,.0f} entries), "
-                   f"queries {page[0][1]} → {page[-1][1]}; query counts "
-                   + ("constant for every read" if not grew else f"GREW for: {', '.join(grew)}"))
+        summary = (
+            f"ledger {vendor}: statement page {page[0][0]:.0f} ms → {page[-1][0]:.0f} ms "
+            f"({results[sizes[0]]['__entries__'][0]:,.0f} → {results[sizes[-1]]['__entries__'][0]:,.0f} entries), "
+            f"queries {page[0][1]} → {page[-1][1]}; query counts "
+            + ("constant for every read" if not grew else f"GREW for: {', '.join(grew)}")
+        )
         print("\n" + summary)
         return 1 if grew else 0
     finally:

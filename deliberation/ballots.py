@@ -760,7 +760,7 @@ def _recommend_winner(entry: RoundProject, *, by: User | None, reason: str) -> N
         return  # already in ``deciding`` (or moved on): the amount is recorded on the entry
     recommend_by_ballot = getattr(project_services, "project_recommend_by_ballot", None)
     if recommend_by_ballot is not None:
-        project = recommend_by_ballot(project=project, by=by, reason=reason)
+        project = recommend_by_ballot(project=project, by=by, reason=reason, amount=entry.cost)
     else:
         source = project.state
         project.recommend()

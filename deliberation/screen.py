@@ -10,16 +10,12 @@ by itself. Only public numbers are shown: tallies, never who voted what.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
 import qrcode
 import qrcode.image.svg
-from django.apps import apps
 from django.contrib.auth.decorators import login_required
-from django.db import connection
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
@@ -34,9 +30,9 @@ from projects.errors import Forbidden
 from projects.models import Community, Project, Role, State, Street
 
 RECENT_RESULTS = 5
-# The page a QR code of an open budget ballot leads to (the ballots' voting page, by URL name);
-# until it exists the code leads to the community's project list.
-BALLOT_PAGE = "budget-round"
+# The page a QR code of an open budget ballot leads to (the round's page, where residents vote);
+# where it is not routed the code leads to the community's project list.
+BALLOT_PAGE = "round-detail"
 
 
 @lru_cache(maxsize=512)
@@ -107,16 +103,41 @@ def recent_results(community: Community, limit: int = RECENT_RESULTS) -> list[di
 
 
 # --- budget ballots (预算投票) -----------------------------------------------------------------
-_tables_seen: set[str] = set()
+def ballot_standings(community: Community, request: HttpRequest) -> list[dict[str, Any]]:
+    """Open budget ballots with each shortlisted project's approvals so far, most first.
 
-
-def _table_exists(table: str) -> bool:
-    """True once the table exists (remembered); asked again while it does not."""
-    if table not in _tables_seen:
-        with connection.cursor() as cursor:
-            if table in connection.introspection.table_names(cursor):
-                _tables_seen.add(table)
-    return table in _tables_seen
+    Kept apart from the evaluations on purpose: it reads the ballots module
+    (``deliberation.ballots``: ``standings``, ``turnout``, ``BudgetRound``) and returns ``[]``
+    where that module is not installed, so the screen works without it."""
+    try:
+        from deliberation import ballots
+        from deliberation.ballot_models import BudgetRound
+    except ImportError:
+        return []
+    rounds = BudgetRound.objects.filter(
+        community=community, status=BudgetRound.Status.OPEN
+    ).order_by("closes_at", "pk")
+    result = []
+    for rnd in rounds:
+        url = _ballot_url(request, rnd.pk, community)
+        result.append(
+            {
+                "round_id": rnd.pk,
+                "title": rnd.title,
+                "budget": str(rnd.budget),
+                "closes_at": rnd.closes_at.isoformat(),
+                "closes_at_label": _when(rnd.closes_at),
+                "voters": ballots.turnout(rnd),
+                "eligible": rnd.eligible,
+                "url": url,
+                "qr_svg": qr_svg(url),
+                "entries": [
+                    {k: row[k] for k in ("project_id", "name", "cost", "votes")}
+                    for row in ballots.standings(rnd)
+                ],
+            }
+        )
+    return result
 
 
 def _ballot_url(request: HttpRequest, round_id: int, community: Community) -> str:
@@ -125,56 +146,6 @@ def _ballot_url(request: HttpRequest, round_id: int, community: Community) -> st
     except NoReverseMatch:
         path = reverse("project-list") + f"?community={community.slug}"
     return _absolute(request, path)
-
-
-def ballot_standings(community: Community, request: HttpRequest) -> list[dict[str, Any]]:
-    """Open budget ballots with each shortlisted project's approvals so far, most first.
-
-    Kept apart from the evaluations on purpose: it reads the ballot models by name and returns
-    ``[]`` while they are not installed or not migrated yet, so the screen works without them."""
-    try:
-        budget_round = apps.get_model("deliberation", "BudgetRound")
-        approval = apps.get_model("deliberation", "BallotApproval")
-        participation = apps.get_model("deliberation", "BallotParticipation")
-    except LookupError:
-        return []
-    if not _table_exists(budget_round._meta.db_table):
-        return []
-    standings = []
-    for rnd in budget_round.objects.filter(community=community, status="open").order_by("closes_at", "pk"):
-        votes = dict(
-            approval.objects.filter(entry__round=rnd)
-            .values("entry_id")
-            .annotate(n=Count("id"))
-            .values_list("entry_id", "n")
-        )
-        entries = [
-            {
-                "entry_id": e.pk,
-                "project_id": e.project_id,
-                "name": e.name,
-                "cost": str(e.cost),
-                "votes": votes.get(e.pk, 0),
-            }
-            for e in rnd.entries.all()
-        ]
-        entries.sort(key=lambda e: (-e["votes"], Decimal(e["cost"]), e["name"]))
-        url = _ballot_url(request, rnd.pk, community)
-        standings.append(
-            {
-                "round_id": rnd.pk,
-                "title": rnd.title,
-                "budget": str(rnd.budget),
-                "closes_at": rnd.closes_at.isoformat(),
-                "closes_at_label": _when(rnd.closes_at),
-                "voters": participation.objects.filter(round=rnd).count(),
-                "eligible": rnd.eligible,
-                "url": url,
-                "qr_svg": qr_svg(url),
-                "entries": entries,
-            }
-        )
-    return standings
 
 
 # --- the screen ---------------------------------------------------------------------------------
@@ -244,7 +215,9 @@ def _streets_supervised(user: Any) -> list[Street]:
     if user.is_superuser:
         return list(Street.objects.all())
     return list(
-        Street.objects.filter(memberships__user_id=user.pk, memberships__role=Role.SUPERVISOR).distinct()
+        Street.objects.filter(
+            memberships__user_id=user.pk, memberships__role=Role.SUPERVISOR
+        ).distinct()
     )
 
 
@@ -276,5 +249,7 @@ def overdue_list(request: HttpRequest) -> HttpResponse:
     sections = [(street, _overdue_rows(street)) for street in streets]
     total = sum(len(rows) for _street, rows in sections)
     return render(
-        request, "supervision/overdue.html", {"sections": sections, "total": total, "now": timezone.now()}
+        request,
+        "supervision/overdue.html",
+        {"sections": sections, "total": total, "now": timezone.now()},
     )

@@ -8,8 +8,20 @@ from notifications.models import Notification, NotificationPreference
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin[Notification]):
-    list_display = ["created_at", "recipient", "kind", "verb", "project_title", "read_at", "emailed_at"]
-    list_filter = ["kind", ("read_at", admin.EmptyFieldListFilter), ("emailed_at", admin.EmptyFieldListFilter)]
+    list_display = [
+        "created_at",
+        "recipient",
+        "kind",
+        "verb",
+        "project_title",
+        "read_at",
+        "emailed_at",
+    ]
+    list_filter = [
+        "kind",
+        ("read_at", admin.EmptyFieldListFilter),
+        ("emailed_at", admin.EmptyFieldListFilter),
+    ]
     search_fields = ["verb", "project_title", "recipient__username"]
     raw_id_fields = ["recipient", "actor"]
     date_hierarchy = "created_at"

@@ -73,7 +73,10 @@ def choices_for(user_ids: list[int], kind: str) -> dict[int, Choice]:
     prefs: dict[int, NotificationPreference] = {}
     for part in chunks(user_ids):
         prefs.update(
-            {p.user_id: p for p in NotificationPreference.objects.filter(user_id__in=part, kind=kind)}
+            {
+                p.user_id: p
+                for p in NotificationPreference.objects.filter(user_id__in=part, kind=kind)
+            }
         )
     return {uid: _choice(info, prefs.get(uid)) for uid in user_ids}
 

@@ -23,7 +23,11 @@ EMAIL_BATCH = 100
 def _active_ids(user_ids: list[int]) -> list[int]:
     active: list[int] = []
     for part in chunks(user_ids):
-        active += get_user_model().objects.filter(pk__in=part, is_active=True).values_list("pk", flat=True)
+        active += (
+            get_user_model()
+            .objects.filter(pk__in=part, is_active=True)
+            .values_list("pk", flat=True)
+        )
     return sorted(active)
 
 

@@ -53,13 +53,17 @@ def send_notification_emails(notification_ids: list[int]) -> int:
     )
     wants: dict[tuple[int, str], bool] = {}
     for kind in {n.kind for n in rows}:
-        for uid, choice in choices_for(sorted({n.recipient_id for n in rows if n.kind == kind}), kind).items():
+        for uid, choice in choices_for(
+            sorted({n.recipient_id for n in rows if n.kind == kind}), kind
+        ).items():
             wants[(uid, kind)] = choice.by_email
     sent = 0
     connection = get_connection()
     with translation.override(settings.LANGUAGE_CODE):
         for n in rows:
-            if not (n.recipient.is_active and n.recipient.email and wants.get((n.recipient_id, n.kind))):
+            if not (
+                n.recipient.is_active and n.recipient.email and wants.get((n.recipient_id, n.kind))
+            ):
                 continue
             claimed = Notification.objects.filter(pk=n.pk, emailed_at__isnull=True).update(
                 emailed_at=timezone.now()

@@ -77,7 +77,10 @@ class CommunityAdmin(admin.ModelAdmin[Community]):
             _("群众评议"),
             {
                 "fields": [
-                    "evaluation_days", "pass_rate", "min_turnout", "max_rectification_rounds",
+                    "evaluation_days",
+                    "pass_rate",
+                    "min_turnout",
+                    "max_rectification_rounds",
                     "evaluation_per_household",
                 ]
             },
@@ -114,8 +117,8 @@ class ProjectPhotoInline(admin.TabularInline[ProjectPhoto, Project]):
 
 class ProjectEventInline(ReadOnlyMixin, admin.TabularInline[ProjectEvent, Project]):
     model = ProjectEvent
-    fields = ["created_at", "action", "source", "target", "actor", "amount", "reason"]
-    readonly_fields = fields
+    fields = ("created_at", "action", "source", "target", "actor", "amount", "reason")
+    readonly_fields = ("created_at", "action", "source", "target", "actor", "amount", "reason")
     extra = 0
     can_delete = False
 
@@ -131,10 +134,24 @@ class ProjectAdmin(admin.ModelAdmin[Project]):
     list_select_related = ["community", "proposer"]
     raw_id_fields = ["proposer", "executor"]
     readonly_fields = [
-        "community", "proposer", "state", "cosign_count", "submitted_at", "cosign_deadline",
-        "assessed_cost", "approved_amount", "decided_at", "publicity_ends_at",
-        "has_pending_objection", "executor", "delivered_at", "rectification_count", "closed_at",
-        "money", "created_at", "updated_at",
+        "community",
+        "proposer",
+        "state",
+        "cosign_count",
+        "submitted_at",
+        "cosign_deadline",
+        "assessed_cost",
+        "approved_amount",
+        "decided_at",
+        "publicity_ends_at",
+        "has_pending_objection",
+        "executor",
+        "delivered_at",
+        "rectification_count",
+        "closed_at",
+        "money",
+        "created_at",
+        "updated_at",
     ]
     inlines = [ProjectPhotoInline, ProjectEventInline]
 
@@ -149,7 +166,14 @@ class ProjectAdmin(admin.ModelAdmin[Project]):
         b = ledger.project_balances(obj)
         return format_html(
             "{} {} · {} {} · {} {} · {} {}",
-            _("已分配"), b.allocated, _("已拨付"), b.released, _("已支出"), b.spent, _("共建到账"), b.cofunded,
+            _("已分配"),
+            b.allocated,
+            _("已拨付"),
+            b.released,
+            _("已支出"),
+            b.spent,
+            _("共建到账"),
+            b.cofunded,
         )
 
 
@@ -186,11 +210,15 @@ class FundAdmin(admin.ModelAdmin[Fund]):
     search_fields = ["community__name", "name"]
     list_select_related = ["community"]
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return ["community", "year", "balances"] if obj is not None else []
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return ("community", "year", "balances") if obj is not None else ()
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return ["community", "year", "name", "balances"] if obj is not None else ["community", "year", "name"]
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return (
+            ("community", "year", "name", "balances")
+            if obj is not None
+            else ("community", "year", "name")
+        )
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -200,8 +228,16 @@ class FundAdmin(admin.ModelAdmin[Fund]):
         b = ledger.fund_balances(obj)
         return format_html(
             "{} {} · {} {} · {} {} · {} {} · {} {}",
-            _("经费总额"), b.appropriated, _("已分配"), b.allocated, _("已拨付"), b.released,
-            _("已支出"), b.spent, _("可分配余额"), b.available,
+            _("经费总额"),
+            b.appropriated,
+            _("已分配"),
+            b.allocated,
+            _("已拨付"),
+            b.released,
+            _("已支出"),
+            b.spent,
+            _("可分配余额"),
+            b.available,
         )
 
 
@@ -209,7 +245,17 @@ class FundAdmin(admin.ModelAdmin[Fund]):
 class LedgerEntryAdmin(ReadOnlyMixin, admin.ModelAdmin[LedgerEntry]):
     """Append-only: entries are read here, never added, changed or deleted."""
 
-    list_display = ["id", "created_at", "fund", "project", "kind", "amount", "actor", "reverses", "memo"]
+    list_display = [
+        "id",
+        "created_at",
+        "fund",
+        "project",
+        "kind",
+        "amount",
+        "actor",
+        "reverses",
+        "memo",
+    ]
     list_filter = ["kind", "fund__community", "fund__year", "in_kind"]
     search_fields = ["memo", "payee", "contributor", "project__title"]
     date_hierarchy = "created_at"

@@ -30,9 +30,7 @@ from projects.models import (
     EntryKind,
     Fund,
     LedgerEntry,
-    Membership,
     Project,
-    Role,
     Street,
 )
 from projects.selectors import projects_visible_to
@@ -45,14 +43,25 @@ def balances_dict(b: ledger.Balances) -> dict[str, str]:
 
 BalancesSchema = inline_serializer(
     "Balances",
-    {name: serializers.DecimalField(max_digits=20, decimal_places=2) for name in [
-        *ledger.BALANCE_NAMES, "available", "unreleased", "unspent", "held", "cofunded_cash"]},
+    {
+        name: serializers.DecimalField(max_digits=20, decimal_places=2)
+        for name in [
+            *ledger.BALANCE_NAMES,
+            "available",
+            "unreleased",
+            "unspent",
+            "held",
+            "cofunded_cash",
+        ]
+    },
 )
 
 
 class EntrySerializer(serializers.ModelSerializer[LedgerEntry]):
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=True, read_only=True)
+    amount = serializers.DecimalField(
+        max_digits=14, decimal_places=2, coerce_to_string=True, read_only=True
+    )
     project_title = serializers.SerializerMethodField()
     actor = serializers.SerializerMethodField()
     reversed_by = serializers.SerializerMethodField()
@@ -61,9 +70,25 @@ class EntrySerializer(serializers.ModelSerializer[LedgerEntry]):
     class Meta:
         model = LedgerEntry
         fields = [
-            "id", "fund", "project", "project_title", "kind", "kind_label", "amount", "actor",
-            "memo", "reverses", "reversed_by", "payee", "paid_on", "receipt", "contributor",
-            "contributor_kind", "in_kind", "in_kind_description", "created_at",
+            "id",
+            "fund",
+            "project",
+            "project_title",
+            "kind",
+            "kind_label",
+            "amount",
+            "actor",
+            "memo",
+            "reverses",
+            "reversed_by",
+            "payee",
+            "paid_on",
+            "receipt",
+            "contributor",
+            "contributor_kind",
+            "in_kind",
+            "in_kind_description",
+            "created_at",
         ]
         read_only_fields = fields
 
@@ -154,27 +179,39 @@ class FundList(APIView):
         return Response(FundSerializer(funds, many=True, context={"balances": balances}).data)
 
     @extend_schema(
-        request=inline_serializer("FundCreate", {
-            "community": serializers.IntegerField(), "year": serializers.IntegerField(),
-            "name": serializers.CharField(required=False),
-            "amount": serializers.DecimalField(max_digits=14, decimal_places=2, required=False),
-            "carry_over": serializers.BooleanField(required=False),
-        }),
+        request=inline_serializer(
+            "FundCreate",
+            {
+                "community": serializers.IntegerField(),
+                "year": serializers.IntegerField(),
+                "name": serializers.CharField(required=False),
+                "amount": serializers.DecimalField(max_digits=14, decimal_places=2, required=False),
+                "carry_over": serializers.BooleanField(required=False),
+            },
+        ),
         responses={201: FundSerializer},
     )
     def post(self, request: Request) -> Response:
         data = _object(request.data)
         community = _community(_text(data, "community"))
         fund = ledger.fund_create(
-            community=community, year=_text(data, "year"), by=request.user, name=_text(data, "name"),
-            amount=_amount(data) or None, carry_over=bool(data.get("carry_over")),
+            community=community,
+            year=_text(data, "year"),
+            by=request.user,
+            name=_text(data, "name"),
+            amount=_amount(data) or None,
+            carry_over=bool(data.get("carry_over")),
         )
         return Response(FundSerializer(fund).data, status=status.HTTP_201_CREATED)
 
 
 def _community(value: Any) -> Community:
     text = str(value or "").strip()
-    qs = Community.objects.filter(pk=int(text)) if text.isdigit() else Community.objects.filter(slug=text)
+    qs = (
+        Community.objects.filter(pk=int(text))
+        if text.isdigit()
+        else Community.objects.filter(slug=text)
+    )
     community = qs.first() if text else None
     if community is None:
         raise Invalid(_("社区不存在"), errors={"community": [_("不存在")]})
@@ -196,16 +233,23 @@ class FundEntries(generics.ListAPIView[LedgerEntry]):
     serializer_class = EntrySerializer
     permission_classes = [IsAuthenticatedOrReadOnly]
 
-    @extend_schema(parameters=[
-        OpenApiParameter("kind", str, enum=EntryKind.values), OpenApiParameter("project", int),
-        OpenApiParameter("month", str, description="YYYY-MM (local time)"),
-    ])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("kind", str, enum=EntryKind.values),
+            OpenApiParameter("project", int),
+            OpenApiParameter("month", str, description="YYYY-MM (local time)"),
+        ]
+    )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[LedgerEntry]:
         fund = get_object_or_404(Fund, pk=self.kwargs["pk"])
-        qs = LedgerEntry.objects.filter(fund=fund).select_related(*ENTRY_RELATED).order_by("created_at", "pk")
+        qs = (
+            LedgerEntry.objects.filter(fund=fund)
+            .select_related(*ENTRY_RELATED)
+            .order_by("created_at", "pk")
+        )
         params = self.request.query_params
         if params.get("kind"):
             if params["kind"] not in EntryKind.values:
@@ -225,17 +269,25 @@ class FundAppropriation(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        request=inline_serializer("Appropriation", {
-            "amount": serializers.DecimalField(max_digits=14, decimal_places=2),
-            "memo": serializers.CharField(required=False),
-        }),
+        request=inline_serializer(
+            "Appropriation",
+            {
+                "amount": serializers.DecimalField(max_digits=14, decimal_places=2),
+                "memo": serializers.CharField(required=False),
+            },
+        ),
         responses={201: EntrySerializer},
     )
     def post(self, request: Request, pk: int) -> Response:
         data = _object(request.data)
         fund = get_object_or_404(Fund.objects.select_related("community"), pk=pk)
-        entry = ledger.appropriate(fund=fund, amount=_amount(data), by=request.user, memo=_text(data, "memo"))
-        return Response(EntrySerializer(entry, context={"request": request}).data, status=status.HTTP_201_CREATED)
+        entry = ledger.appropriate(
+            fund=fund, amount=_amount(data), by=request.user, memo=_text(data, "memo")
+        )
+        return Response(
+            EntrySerializer(entry, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class FundCarryOver(APIView):
@@ -245,12 +297,17 @@ class FundCarryOver(APIView):
     def post(self, request: Request, pk: int) -> Response:
         fund = get_object_or_404(Fund.objects.select_related("community"), pk=pk)
         entry = ledger.fund_carry_over(fund=fund, by=request.user)
-        return Response(EntrySerializer(entry, context={"request": request}).data, status=status.HTTP_201_CREATED)
+        return Response(
+            EntrySerializer(entry, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 # --- a project's money ----------------------------------------------------------------------
 def _project(request: Request, pk: int) -> Project:
-    return get_object_or_404(projects_visible_to(user=request.user).select_related("community"), pk=pk)
+    return get_object_or_404(
+        projects_visible_to(user=request.user).select_related("community"), pk=pk
+    )
 
 
 class ProjectMoney(APIView):
@@ -258,18 +315,30 @@ class ProjectMoney(APIView):
 
     permission_classes = [IsAuthenticatedOrReadOnly]
 
-    @extend_schema(responses=inline_serializer("ProjectMoney", {
-        "project": serializers.IntegerField(), "balances": BalancesSchema,
-        "entries": EntrySerializer(many=True),
-    }))
+    @extend_schema(
+        responses=inline_serializer(
+            "ProjectMoney",
+            {
+                "project": serializers.IntegerField(),
+                "balances": BalancesSchema,
+                "entries": EntrySerializer(many=True),
+            },
+        )
+    )
     def get(self, request: Request, pk: int) -> Response:
         project = _project(request, pk)
-        entries = LedgerEntry.objects.filter(project=project).select_related(*ENTRY_RELATED).order_by("created_at", "pk")
-        return Response({
-            "project": project.pk,
-            "balances": balances_dict(ledger.project_balances(project)),
-            "entries": EntrySerializer(entries, many=True, context={"request": request}).data,
-        })
+        entries = (
+            LedgerEntry.objects.filter(project=project)
+            .select_related(*ENTRY_RELATED)
+            .order_by("created_at", "pk")
+        )
+        return Response(
+            {
+                "project": project.pk,
+                "balances": balances_dict(ledger.project_balances(project)),
+                "entries": EntrySerializer(entries, many=True, context={"request": request}).data,
+            }
+        )
 
 
 class ProjectExpenditures(APIView):
@@ -279,21 +348,36 @@ class ProjectExpenditures(APIView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     @extend_schema(
-        request={"multipart/form-data": inline_serializer("Expenditure", {
-            "amount": serializers.DecimalField(max_digits=14, decimal_places=2),
-            "payee": serializers.CharField(), "paid_on": serializers.DateField(),
-            "receipt": serializers.FileField(), "memo": serializers.CharField(required=False),
-        })},
+        request={
+            "multipart/form-data": inline_serializer(
+                "Expenditure",
+                {
+                    "amount": serializers.DecimalField(max_digits=14, decimal_places=2),
+                    "payee": serializers.CharField(),
+                    "paid_on": serializers.DateField(),
+                    "receipt": serializers.FileField(),
+                    "memo": serializers.CharField(required=False),
+                },
+            )
+        },
         responses={201: EntrySerializer},
     )
     def post(self, request: Request, pk: int) -> Response:
         data = _object(request.data)
         project = _project(request, pk)
         entry = ledger.expenditure_record(
-            project=project, by=request.user, amount=_amount(data), payee=_text(data, "payee"),
-            paid_on=_text(data, "paid_on"), receipt=request.FILES.get("receipt"), memo=_text(data, "memo"),
+            project=project,
+            by=request.user,
+            amount=_amount(data),
+            payee=_text(data, "payee"),
+            paid_on=_text(data, "paid_on"),
+            receipt=request.FILES.get("receipt"),
+            memo=_text(data, "memo"),
         )
-        return Response(EntrySerializer(entry, context={"request": request}).data, status=status.HTTP_201_CREATED)
+        return Response(
+            EntrySerializer(entry, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class ProjectCofunding(APIView):
@@ -304,17 +388,22 @@ class ProjectCofunding(APIView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     @extend_schema(
-        request=inline_serializer("Cofunding", {
-            "kind": serializers.ChoiceField(choices=["pledge", "receipt"]),
-            "amount": serializers.DecimalField(max_digits=14, decimal_places=2),
-            "contributor": serializers.CharField(),
-            "contributor_kind": serializers.ChoiceField(choices=["unit", "company", "resident"]),
-            "in_kind": serializers.BooleanField(required=False),
-            "in_kind_description": serializers.CharField(required=False),
-            "paid_on": serializers.DateField(required=False),
-            "receipt": serializers.FileField(required=False),
-            "memo": serializers.CharField(required=False),
-        }),
+        request=inline_serializer(
+            "Cofunding",
+            {
+                "kind": serializers.ChoiceField(choices=["pledge", "receipt"]),
+                "amount": serializers.DecimalField(max_digits=14, decimal_places=2),
+                "contributor": serializers.CharField(),
+                "contributor_kind": serializers.ChoiceField(
+                    choices=["unit", "company", "resident"]
+                ),
+                "in_kind": serializers.BooleanField(required=False),
+                "in_kind_description": serializers.CharField(required=False),
+                "paid_on": serializers.DateField(required=False),
+                "receipt": serializers.FileField(required=False),
+                "memo": serializers.CharField(required=False),
+            },
+        ),
         responses={201: EntrySerializer},
     )
     def post(self, request: Request, pk: int) -> Response:
@@ -322,20 +411,32 @@ class ProjectCofunding(APIView):
         project = _project(request, pk)
         kind = _text(data, "kind")
         if kind not in ("pledge", "receipt"):
-            raise Invalid(_("kind 必须是 pledge（认捐）或 receipt（到账）"), errors={"kind": [_("无效的选项")]})
+            raise Invalid(
+                _("kind 必须是 pledge（认捐）或 receipt（到账）"),
+                errors={"kind": [_("无效的选项")]},
+            )
         common = {
-            "project": project, "by": request.user, "amount": _amount(data),
-            "contributor": _text(data, "contributor"), "contributor_kind": _text(data, "contributor_kind"),
-            "in_kind": data.get("in_kind", False), "in_kind_description": _text(data, "in_kind_description"),
+            "project": project,
+            "by": request.user,
+            "amount": _amount(data),
+            "contributor": _text(data, "contributor"),
+            "contributor_kind": _text(data, "contributor_kind"),
+            "in_kind": data.get("in_kind", False),
+            "in_kind_description": _text(data, "in_kind_description"),
             "memo": _text(data, "memo"),
         }
         if kind == "pledge":
             entry = ledger.cofund_pledge(**common)
         else:
             entry = ledger.cofund_receive(
-                **common, paid_on=_text(data, "paid_on") or None, receipt=request.FILES.get("receipt")
+                **common,
+                paid_on=_text(data, "paid_on") or None,
+                receipt=request.FILES.get("receipt"),
             )
-        return Response(EntrySerializer(entry, context={"request": request}).data, status=status.HTTP_201_CREATED)
+        return Response(
+            EntrySerializer(entry, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class EntryReverse(APIView):
@@ -343,13 +444,20 @@ class EntryReverse(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=inline_serializer("Reverse", {"reason": serializers.CharField()}),
-                   responses={201: EntrySerializer})
+    @extend_schema(
+        request=inline_serializer("Reverse", {"reason": serializers.CharField()}),
+        responses={201: EntrySerializer},
+    )
     def post(self, request: Request, pk: int) -> Response:
         data = _object(request.data)
-        entry = get_object_or_404(LedgerEntry.objects.select_related("fund__community", "project"), pk=pk)
+        entry = get_object_or_404(
+            LedgerEntry.objects.select_related("fund__community", "project"), pk=pk
+        )
         reversal = ledger.entry_reverse(entry=entry, by=request.user, reason=_text(data, "reason"))
-        return Response(EntrySerializer(reversal, context={"request": request}).data, status=status.HTTP_201_CREATED)
+        return Response(
+            EntrySerializer(reversal, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 # --- statements ---------------------------------------------------------------------------
@@ -358,9 +466,16 @@ class CommunityStatements(APIView):
 
     permission_classes = [IsAuthenticatedOrReadOnly]
 
-    @extend_schema(responses=inline_serializer("StatementMonths", {
-        "community": serializers.IntegerField(), "months": serializers.ListField(child=serializers.CharField()),
-    }))
+    @extend_schema(
+        operation_id="v1_communities_statement_months",
+        responses=inline_serializer(
+            "StatementMonths",
+            {
+                "community": serializers.IntegerField(),
+                "months": serializers.ListField(child=serializers.CharField()),
+            },
+        ),
+    )
     def get(self, request: Request, pk: int) -> Response:
         community = get_object_or_404(Community, pk=pk)
         months = [f"{m:%Y-%m}" for m in ledger.statement_months(community)]
@@ -388,19 +503,24 @@ class StreetStatement(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, pk: int, month: str) -> Response:
         street = get_object_or_404(Street, pk=pk)
-        if not Membership.objects.filter(user_id=request.user.pk, role=Role.SUPERVISOR, street=street).exists():
+        if not ledger.street_supervisor(request.user, street):
             raise Forbidden(_("只有本街道监督人员可以查看街道汇总"))
         when = ledger.parse_month(month)
         rows = ledger.street_statement(street=street, month=when)
-        return Response({
-            "street": {"id": street.pk, "name": street.name},
-            "month": f"{when:%Y-%m}",
-            "communities": [
-                {
-                    "id": r.community.pk, "slug": r.community.slug, "name": r.community.name,
-                    "opening": balances_dict(r.opening), "movement": balances_dict(r.movement),
-                    "closing": balances_dict(r.closing),
-                }
-                for r in rows
-            ],
-        })
+        return Response(
+            {
+                "street": {"id": street.pk, "name": street.name},
+                "month": f"{when:%Y-%m}",
+                "communities": [
+                    {
+                        "id": r.community.pk,
+                        "slug": r.community.slug,
+                        "name": r.community.name,
+                        "opening": balances_dict(r.opening),
+                        "movement": balances_dict(r.movement),
+                        "closing": balances_dict(r.closing),
+                    }
+                    for r in rows
+                ],
+            }
+        )

@@ -39,7 +39,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from projects.errors import Conflict, Forbidden, Invalid
-from projects.models import Community, EntryKind, Fund, LedgerEntry, Project, Role, State, Street
+from projects.models import (
+    Community,
+    EntryKind,
+    Fund,
+    LedgerEntry,
+    Membership,
+    Project,
+    Role,
+    State,
+    Street,
+)
 from projects.models.lifecycle import MAX_AMOUNT
 from projects.models.money import ContributorKind
 from projects.selectors import user_has_role
@@ -88,6 +98,7 @@ EFFECTS: dict[str, dict[str, int]] = {
     EntryKind.COFUND_RECEIPT: {"cofunded": 1},
 }
 IN_KIND_BALANCE = "cofunded_in_kind"  # moved by in-kind co-funding receipts only
+
 
 def money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
@@ -290,6 +301,13 @@ def _entry(
     return entry
 
 
+def street_supervisor(user: Any, street: Street) -> bool:
+    """Is ``user`` a supervisor of ``street`` (and so of every community on it)?"""
+    if user is None or not user.is_authenticated:
+        return False
+    return Membership.objects.filter(user_id=user.pk, role=Role.SUPERVISOR, street=street).exists()
+
+
 def _require_supervisor(by: Any, community: Community) -> None:
     if not user_has_role(by, community, Role.SUPERVISOR):
         raise Forbidden(_("只有街道监督人员可以管理公益事业经费"))
@@ -367,9 +385,7 @@ def fund_carry_over(*, fund: Fund, by: Any) -> LedgerEntry:
     carry-forward out of this one and a carry-over into the next, same amount, same moment."""
     _require_supervisor(by, fund.community)
     if fund.year >= timezone.localdate().year:
-        raise Conflict(
-            _("%(year)s 年度尚未结束，不能结转") % {"year": fund.year}, allowed=[]
-        )
+        raise Conflict(_("%(year)s 年度尚未结束，不能结转") % {"year": fund.year}, allowed=[])
     target = Fund.objects.filter(community_id=fund.community_id, year=fund.year + 1).first()
     if target is None:
         raise Conflict(
@@ -383,11 +399,19 @@ def fund_carry_over(*, fund: Fund, by: Any) -> LedgerEntry:
         if amount <= 0:
             raise Conflict(_("没有可结转的未分配余额"), allowed=[])
         _entry(
-            source, None, EntryKind.CARRY_FORWARD, amount, by,
+            source,
+            None,
+            EntryKind.CARRY_FORWARD,
+            amount,
+            by,
             _("结转至 %(year)s 年度") % {"year": target.year},
         )
         return _entry(
-            target, None, EntryKind.CARRY_OVER, amount, by,
+            target,
+            None,
+            EntryKind.CARRY_OVER,
+            amount,
+            by,
             _("由 %(year)s 年度结转") % {"year": source.year},
         )
 
@@ -439,7 +463,14 @@ def release_holdback(*, project: Project, by: Any) -> LedgerEntry | None:
         fund = _locked_fund(fund.pk)
         bal = project_balances(project)
         if bal.unspent > 0:
-            _entry(fund, project, EntryKind.RETURN_UNSPENT, bal.unspent, by, _("项目结项，预付款结余退回"))
+            _entry(
+                fund,
+                project,
+                EntryKind.RETURN_UNSPENT,
+                bal.unspent,
+                by,
+                _("项目结项，预付款结余退回"),
+            )
         if bal.unreleased <= 0:
             return None
         return _entry(
@@ -481,14 +512,22 @@ def settle(*, project: Project, by: Any, memo: str = "") -> list[LedgerEntry]:
         if bal.unreleased > 0:
             out.append(
                 _entry(
-                    fund, project, EntryKind.RETURN_UNRELEASED, bal.unreleased, by,
+                    fund,
+                    project,
+                    EntryKind.RETURN_UNRELEASED,
+                    bal.unreleased,
+                    by,
                     memo or _("未拨付款退回"),
                 )
             )
         if bal.unspent > 0:
             out.append(
                 _entry(
-                    fund, project, EntryKind.RETURN_UNSPENT, bal.unspent, by,
+                    fund,
+                    project,
+                    EntryKind.RETURN_UNSPENT,
+                    bal.unspent,
+                    by,
                     memo or _("结余退回"),
                 )
             )
@@ -589,13 +628,14 @@ def expenditure_record(
         locked = _locked_project(project)
         if locked.state not in SPENDING_STATES:
             raise Conflict(
-                _("项目当前状态为“%(state)s”，不能记录支出")
-                % {"state": State(locked.state).label},
+                _("项目当前状态为“%(state)s”，不能记录支出") % {"state": State(locked.state).label},
                 state=locked.state,
                 allowed=_money_allowed(locked, by),
             )
         if locked.decided_at is not None and day < timezone.localdate(locked.decided_at):
-            raise Invalid(_("支付日期不能早于项目批准日期"), errors={"paid_on": [_("早于批准日期")]})
+            raise Invalid(
+                _("支付日期不能早于项目批准日期"), errors={"paid_on": [_("早于批准日期")]}
+            )
         fund = current_fund(locked)
         if fund is None:  # pragma: no cover - an executing project always has an allocation
             raise Conflict(_("项目没有经费来源"), state=locked.state, allowed=[])
@@ -609,8 +649,15 @@ def expenditure_record(
             )
         receipt.name = f"receipt.{ext}"
         return _entry(
-            fund, locked, EntryKind.EXPENDITURE, value, by, memo or payee,
-            payee=payee, paid_on=day, receipt=receipt,
+            fund,
+            locked,
+            EntryKind.EXPENDITURE,
+            value,
+            by,
+            memo or payee,
+            payee=payee,
+            paid_on=day,
+            receipt=receipt,
         )
 
 
@@ -653,22 +700,28 @@ def _cofund(
         locked = _locked_project(project)
         if locked.state in NO_COFUNDING_STATES:
             raise Conflict(
-                _("项目当前状态为“%(state)s”，不能登记共建")
-                % {"state": State(locked.state).label},
+                _("项目当前状态为“%(state)s”，不能登记共建") % {"state": State(locked.state).label},
                 state=locked.state,
                 allowed=_money_allowed(locked, by),
             )
         fund = current_fund(locked)
         if fund is None:
-            raise Conflict(
-                _("本社区本年度尚未设立公益事业经费"), state=locked.state, allowed=[]
-            )
+            raise Conflict(_("本社区本年度尚未设立公益事业经费"), state=locked.state, allowed=[])
         fund = _locked_fund(fund.pk)
         default_memo = description or contributor
         return _entry(
-            fund, locked, kind, value, by, memo or default_memo,
-            contributor=contributor, contributor_kind=contributor_kind, in_kind=goods,
-            in_kind_description=description, paid_on=day, **extra,
+            fund,
+            locked,
+            kind,
+            value,
+            by,
+            memo or default_memo,
+            contributor=contributor,
+            contributor_kind=contributor_kind,
+            in_kind=goods,
+            in_kind_description=description,
+            paid_on=day,
+            **extra,
         )
 
 
@@ -685,9 +738,17 @@ def cofund_pledge(
 ) -> LedgerEntry:
     """A resident unit, company or resident pledges money or in-kind help (at a valuation)."""
     return _cofund(
-        kind=EntryKind.COFUND_PLEDGE, project=project, by=by, amount=amount,
-        contributor=contributor, contributor_kind=contributor_kind, in_kind=in_kind,
-        in_kind_description=in_kind_description, paid_on=None, receipt=None, memo=memo,
+        kind=EntryKind.COFUND_PLEDGE,
+        project=project,
+        by=by,
+        amount=amount,
+        contributor=contributor,
+        contributor_kind=contributor_kind,
+        in_kind=in_kind,
+        in_kind_description=in_kind_description,
+        paid_on=None,
+        receipt=None,
+        memo=memo,
     )
 
 
@@ -706,10 +767,17 @@ def cofund_receive(
 ) -> LedgerEntry:
     """Co-funding received (cash, or in kind at a valuation), optionally with its receipt."""
     return _cofund(
-        kind=EntryKind.COFUND_RECEIPT, project=project, by=by, amount=amount,
-        contributor=contributor, contributor_kind=contributor_kind, in_kind=in_kind,
-        in_kind_description=in_kind_description, paid_on=paid_on or timezone.localdate(),
-        receipt=receipt, memo=memo,
+        kind=EntryKind.COFUND_RECEIPT,
+        project=project,
+        by=by,
+        amount=amount,
+        contributor=contributor,
+        contributor_kind=contributor_kind,
+        in_kind=in_kind,
+        in_kind_description=in_kind_description,
+        paid_on=paid_on or timezone.localdate(),
+        receipt=receipt,
+        memo=memo,
     )
 
 
@@ -740,8 +808,7 @@ def entry_reverse(*, entry: LedgerEntry, by: Any, reason: Any) -> LedgerEntry:
     role = REVERSIBLE_BY.get(entry.kind)
     if role is None:
         raise Conflict(
-            _("“%(kind)s”分录由流程自动记账，不能手工冲正")
-            % {"kind": EntryKind(entry.kind).label},
+            _("“%(kind)s”分录由流程自动记账，不能手工冲正") % {"kind": EntryKind(entry.kind).label},
             allowed=[],
         )
     if not user_has_role(by, community, role):
@@ -761,7 +828,11 @@ def entry_reverse(*, entry: LedgerEntry, by: Any, reason: Any) -> LedgerEntry:
                     allowed=[],
                 )
         reversal = _entry(
-            fund, project, EntryKind.REVERSAL, original.amount, by,
+            fund,
+            project,
+            EntryKind.REVERSAL,
+            original.amount,
+            by,
             _("冲正 #%(id)s：%(reason)s") % {"id": original.pk, "reason": reason},
             reverses=original,
         )
@@ -841,7 +912,8 @@ class Statement:
     @property
     def cofunding(self) -> list[StatementLine]:
         return [
-            ln for ln in self.lines
+            ln
+            for ln in self.lines
             if ln.entry.kind == EntryKind.COFUND_RECEIPT
             or (ln.entry.kind == EntryKind.REVERSAL and ln.effects["cofunded"] != 0)
         ]
@@ -923,7 +995,11 @@ def statement_build(*, community: Community, month: date) -> Statement:
         for pk in projects
     ]
     return Statement(
-        community=community, month=month, opening=opening, closing=closing, lines=lines,
+        community=community,
+        month=month,
+        opening=opening,
+        closing=closing,
+        lines=lines,
         projects=rows,
     )
 
@@ -945,11 +1021,15 @@ def street_statement(*, street: Street, month: date) -> list[StreetRow]:
     communities = list(Community.objects.filter(street=street).order_by("name"))
     entries = LedgerEntry.objects.filter(fund__community__street=street)
     opening = balances_by(entries.filter(created_at__lt=start), "fund__community_id")
-    moved = balances_by(entries.filter(created_at__gte=start, created_at__lt=end), "fund__community_id")
+    moved = balances_by(
+        entries.filter(created_at__gte=start, created_at__lt=end), "fund__community_id"
+    )
     rows = []
     for c in communities:
         before = opening.get(c.pk, Balances())
-        rows.append(StreetRow(community=c, opening=before, closing=before + moved.get(c.pk, Balances())))
+        rows.append(
+            StreetRow(community=c, opening=before, closing=before + moved.get(c.pk, Balances()))
+        )
     return rows
 
 
@@ -981,14 +1061,31 @@ def statement_csv(statement: Statement) -> str:
     names = [n for n, _label in CSV_COLUMNS]
     writer.writerow(
         [
-            _("行"), _("记账日期"), _("分录号"), _("项目编号"), _("项目"), _("类型"), _("金额"),
-            _("收付方"), _("摘要"),
+            _("行"),
+            _("记账日期"),
+            _("分录号"),
+            _("项目编号"),
+            _("项目"),
+            _("类型"),
+            _("金额"),
+            _("收付方"),
+            _("摘要"),
             *[_(label) for _n, label in CSV_COLUMNS],
         ]
     )
     writer.writerow(
-        [_("期初"), f"{statement.month:%Y-%m-01}", "", "", "", "", "", "", "",
-         *[str(_col(statement.opening, n)) for n in names]]
+        [
+            _("期初"),
+            f"{statement.month:%Y-%m-01}",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            *[str(_col(statement.opening, n)) for n in names],
+        ]
     )
     for ln in statement.lines:
         e = ln.entry
@@ -1007,13 +1104,33 @@ def statement_csv(statement: Statement) -> str:
             ]
         )
     writer.writerow(
-        [_("本月合计"), "", "", "", "", "", "", "", "",
-         *[str(_col(statement.movement, n)) for n in names]]
+        [
+            _("本月合计"),
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            *[str(_col(statement.movement, n)) for n in names],
+        ]
     )
     end = next_month(statement.month)
     writer.writerow(
-        [_("期末"), f"{end:%Y-%m-%d}", "", "", "", "", "", "", "",
-         *[str(_col(statement.closing, n)) for n in names]]
+        [
+            _("期末"),
+            f"{end:%Y-%m-%d}",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            *[str(_col(statement.closing, n)) for n in names],
+        ]
     )
     return out.getvalue()
 
@@ -1051,8 +1168,11 @@ def statement_as_dict(statement: Statement) -> dict[str, Any]:
         }
 
     return {
-        "community": {"id": statement.community.pk, "slug": statement.community.slug,
-                      "name": statement.community.name},
+        "community": {
+            "id": statement.community.pk,
+            "slug": statement.community.slug,
+            "name": statement.community.name,
+        },
         "month": statement.month_label,
         "opening": bal(statement.opening),
         "movement": bal(statement.movement),

@@ -96,7 +96,9 @@ def statement_index(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def statement_month(request: HttpRequest, slug: str, month: str, fmt: str | None = None) -> HttpResponse:
+def statement_month(
+    request: HttpRequest, slug: str, month: str, fmt: str | None = None
+) -> HttpResponse:
     community = get_object_or_404(Community.objects.select_related("street"), slug=slug)
     when = _month(month)
     statement = ledger.statement_build(community=community, month=when)
@@ -116,9 +118,11 @@ def statement_month(request: HttpRequest, slug: str, month: str, fmt: str | None
 
 
 @login_required
-def street_statement(request: HttpRequest, pk: int, month: str | None = None, fmt: str | None = None) -> HttpResponse:
+def street_statement(
+    request: HttpRequest, pk: int, month: str | None = None, fmt: str | None = None
+) -> HttpResponse:
     street = get_object_or_404(Street, pk=pk)
-    if not Membership.objects.filter(user_id=request.user.pk, role=Role.SUPERVISOR, street=street).exists():
+    if not ledger.street_supervisor(request.user, street):
         return _error(request, Forbidden(_("只有本街道监督人员可以查看街道汇总")), "/")
     if month is None:
         return redirect("money-street-statement", pk=street.pk, month=f"{_this_month():%Y-%m}")
@@ -127,7 +131,9 @@ def street_statement(request: HttpRequest, pk: int, month: str | None = None, fm
     total_open = sum((r.opening for r in rows), ledger.Balances())
     total_close = sum((r.closing for r in rows), ledger.Balances())
     if _wants_csv(request, fmt):
-        return _csv_response(_street_csv(rows, total_open, total_close), f"street-{street.pk}-{when:%Y-%m}.csv")
+        return _csv_response(
+            _street_csv(rows, total_open, total_close), f"street-{street.pk}-{when:%Y-%m}.csv"
+        )
     return render(
         request,
         "money/street_statement.html",
@@ -144,18 +150,45 @@ def street_statement(request: HttpRequest, pk: int, month: str | None = None, fm
     )
 
 
-def _street_csv(rows: list[ledger.StreetRow], opening: ledger.Balances, closing: ledger.Balances) -> str:
+def _street_csv(
+    rows: list[ledger.StreetRow], opening: ledger.Balances, closing: ledger.Balances
+) -> str:
     import csv
     import io
 
     out = io.StringIO()
     w = csv.writer(out)
-    w.writerow([_("社区"), _("期初可分配余额"), _("本月拨入"), _("本月分配"), _("本月拨付"), _("本月支出"),
-                _("本月共建到账"), _("期末可分配余额"), _("期末已支出")])
-    for name, o, c in [*[(r.community.name, r.opening, r.closing) for r in rows], (_("合计"), opening, closing)]:
+    w.writerow(
+        [
+            _("社区"),
+            _("期初可分配余额"),
+            _("本月拨入"),
+            _("本月分配"),
+            _("本月拨付"),
+            _("本月支出"),
+            _("本月共建到账"),
+            _("期末可分配余额"),
+            _("期末已支出"),
+        ]
+    )
+    for name, o, c in [
+        *[(r.community.name, r.opening, r.closing) for r in rows],
+        (_("合计"), opening, closing),
+    ]:
         m = c - o
-        w.writerow([ledger.csv_safe(name), o.available, m.appropriated, m.allocated, m.released, m.spent, m.cofunded,
-                    c.available, c.spent])
+        w.writerow(
+            [
+                ledger.csv_safe(name),
+                o.available,
+                m.appropriated,
+                m.allocated,
+                m.released,
+                m.spent,
+                m.cofunded,
+                c.available,
+                c.spent,
+            ]
+        )
     return out.getvalue()
 
 
@@ -173,16 +206,21 @@ def fund_list(request: HttpRequest) -> HttpResponse:
     balances = ledger.balances_by(LedgerEntry.objects.filter(fund__in=funds), "fund_id")
     rows = [(f, balances.get(f.pk, ledger.Balances())) for f in funds]
     return render(
-        request, "money/fund_list.html",
+        request,
+        "money/fund_list.html",
         {"rows": rows, "streets": streets, "this_month": _this_month()},
     )
 
 
 class FundForm(forms.Form):
-    community = forms.ModelChoiceField(queryset=Community.objects.none(), label=gettext_lazy("社区"))
+    community = forms.ModelChoiceField(
+        queryset=Community.objects.none(), label=gettext_lazy("社区")
+    )
     year = forms.IntegerField(label=gettext_lazy("年度"), min_value=2000, max_value=2100)
     name = forms.CharField(label=gettext_lazy("名称"), max_length=120, required=False)
-    amount = forms.CharField(label=gettext_lazy("首次拨入金额（元）"), required=False, max_length=20)
+    amount = forms.CharField(
+        label=gettext_lazy("首次拨入金额（元）"), required=False, max_length=20
+    )
     carry_over = forms.BooleanField(
         label=gettext_lazy("结转上年度未分配余额（上年度须已结束）"), required=False
     )
@@ -200,15 +238,21 @@ def fund_create(request: HttpRequest) -> HttpResponse:
     streets = _supervised_streets(request.user)
     if not streets:
         return _error(request, Forbidden(_("只有街道监督人员可以设立经费")), "/")
-    form = FundForm(request.POST or None, streets=streets, initial={"year": timezone.localdate().year})
+    form = FundForm(
+        request.POST or None, streets=streets, initial={"year": timezone.localdate().year}
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
             try:
                 fund = ledger.fund_create(
-                    community=data["community"], year=data["year"], by=request.user, name=data["name"],
-                    amount=data["amount"], carry_over=data["carry_over"],
+                    community=data["community"],
+                    year=data["year"],
+                    by=request.user,
+                    name=data["name"],
+                    amount=data["amount"],
+                    carry_over=data["carry_over"],
                 )
             except YishiError as exc:
                 _attach(form, exc)
@@ -217,7 +261,12 @@ def fund_create(request: HttpRequest) -> HttpResponse:
                 return redirect("money-fund", pk=fund.pk)
         else:
             status = 400
-    return render(request, "money/form.html", {"form": form, "title": _("设立公益事业经费"), "back": reverse("money-funds")}, status=status)
+    return render(
+        request,
+        "money/form.html",
+        {"form": form, "title": _("设立公益事业经费"), "back": reverse("money-funds")},
+        status=status,
+    )
 
 
 def fund_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -234,8 +283,13 @@ def fund_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "money/fund_detail.html",
         {
-            "fund": fund, "b": balances, "page": page, "supervisor": supervisor,
-            "can_carry_over": supervisor and fund.year < timezone.localdate().year and balances.available > 0,
+            "fund": fund,
+            "b": balances,
+            "page": page,
+            "supervisor": supervisor,
+            "can_carry_over": supervisor
+            and fund.year < timezone.localdate().year
+            and balances.available > 0,
         },
     )
 
@@ -245,7 +299,12 @@ def fund_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @handle_domain_errors
 def fund_appropriate(request: HttpRequest, pk: int) -> HttpResponse:
     fund = get_object_or_404(Fund, pk=pk)
-    ledger.appropriate(fund=fund, amount=request.POST.get("amount", ""), by=request.user, memo=request.POST.get("memo", ""))
+    ledger.appropriate(
+        fund=fund,
+        amount=request.POST.get("amount", ""),
+        by=request.user,
+        memo=request.POST.get("memo", ""),
+    )
     return redirect("money-fund", pk=fund.pk)
 
 
@@ -261,7 +320,11 @@ def fund_carry_over(request: HttpRequest, pk: int) -> HttpResponse:
 # --- a project's money --------------------------------------------------------------------
 def project_money(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_object_or_404(projects_visible_to(user=request.user), pk=pk)
-    return render(request, "money/project_money.html", {"project": project, "project_url": _project_url(project)})
+    return render(
+        request,
+        "money/project_money.html",
+        {"project": project, "project_url": _project_url(project)},
+    )
 
 
 def _attach(form: forms.Form, exc: YishiError) -> None:
@@ -276,24 +339,45 @@ def _attach(form: forms.Form, exc: YishiError) -> None:
 class ExpenditureForm(forms.Form):
     amount = forms.CharField(label=gettext_lazy("金额（元）"), max_length=20)
     payee = forms.CharField(label=gettext_lazy("收款方"), max_length=200)
-    paid_on = forms.CharField(label=gettext_lazy("支付日期"), max_length=10, widget=forms.DateInput(attrs={"type": "date"}))
-    receipt = forms.FileField(label=gettext_lazy("票据（图片或 PDF，不超过 10 MB）"), required=False,
-                              widget=forms.ClearableFileInput(attrs={"accept": "image/*,application/pdf"}))
+    paid_on = forms.CharField(
+        label=gettext_lazy("支付日期"),
+        max_length=10,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    receipt = forms.FileField(
+        label=gettext_lazy("票据（图片或 PDF，不超过 10 MB）"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*,application/pdf"}),
+    )
     memo = forms.CharField(label=gettext_lazy("摘要"), max_length=300, required=False)
 
 
 class CofundingForm(forms.Form):
-    KIND_CHOICES = [("pledge", gettext_lazy("认捐（承诺）")), ("receipt", gettext_lazy("到账（已收到）"))]
+    KIND_CHOICES = [
+        ("pledge", gettext_lazy("认捐（承诺）")),
+        ("receipt", gettext_lazy("到账（已收到）")),
+    ]
     kind = forms.ChoiceField(label=gettext_lazy("登记类型"), choices=KIND_CHOICES)
     contributor = forms.CharField(label=gettext_lazy("共建方名称"), max_length=200)
-    contributor_kind = forms.ChoiceField(label=gettext_lazy("共建方类型"), choices=ContributorKind.choices)
+    contributor_kind = forms.ChoiceField(
+        label=gettext_lazy("共建方类型"), choices=ContributorKind.choices
+    )
     amount = forms.CharField(label=gettext_lazy("金额或实物估值（元）"), max_length=20)
     in_kind = forms.BooleanField(label=gettext_lazy("实物共建"), required=False)
-    in_kind_description = forms.CharField(label=gettext_lazy("实物说明"), max_length=300, required=False)
-    paid_on = forms.CharField(label=gettext_lazy("到账日期"), max_length=10, required=False,
-                              widget=forms.DateInput(attrs={"type": "date"}))
-    receipt = forms.FileField(label=gettext_lazy("凭证（可选，图片或 PDF）"), required=False,
-                              widget=forms.ClearableFileInput(attrs={"accept": "image/*,application/pdf"}))
+    in_kind_description = forms.CharField(
+        label=gettext_lazy("实物说明"), max_length=300, required=False
+    )
+    paid_on = forms.CharField(
+        label=gettext_lazy("到账日期"),
+        max_length=10,
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    receipt = forms.FileField(
+        label=gettext_lazy("凭证（可选，图片或 PDF）"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*,application/pdf"}),
+    )
     memo = forms.CharField(label=gettext_lazy("摘要"), max_length=300, required=False)
 
 
@@ -303,30 +387,48 @@ class ReverseForm(forms.Form):
 
 def _clerk_or_403(request: HttpRequest, project: Project) -> HttpResponse | None:
     if not user_has_role(request.user, project.community, Role.CLERK):
-        return _error(request, Forbidden(_("只有社区服务中心工作人员可以记账")), _project_url(project))
+        return _error(
+            request, Forbidden(_("只有社区服务中心工作人员可以记账")), _project_url(project)
+        )
     return None
 
 
-def _form_page(request: HttpRequest, form: forms.Form, title: str, back: str, status: int, **extra: Any) -> HttpResponse:
-    return render(request, "money/form.html", {"form": form, "title": title, "back": back, **extra}, status=status)
+def _form_page(
+    request: HttpRequest, form: forms.Form, title: str, back: str, status: int, **extra: Any
+) -> HttpResponse:
+    return render(
+        request,
+        "money/form.html",
+        {"form": form, "title": title, "back": back, **extra},
+        status=status,
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def expenditure_new(request: HttpRequest, pk: int) -> HttpResponse:
-    project = get_object_or_404(projects_visible_to(user=request.user).select_related("community"), pk=pk)
+    project = get_object_or_404(
+        projects_visible_to(user=request.user).select_related("community"), pk=pk
+    )
     denied = _clerk_or_403(request, project)
     if denied:
         return denied
-    form = ExpenditureForm(request.POST or None, request.FILES or None,
-                           initial={"paid_on": timezone.localdate().isoformat()})
+    form = ExpenditureForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={"paid_on": timezone.localdate().isoformat()},
+    )
     status = 200
     if request.method == "POST":
         try:
             ledger.expenditure_record(
-                project=project, by=request.user, amount=request.POST.get("amount", ""),
-                payee=request.POST.get("payee", ""), paid_on=request.POST.get("paid_on", ""),
-                receipt=request.FILES.get("receipt"), memo=request.POST.get("memo", ""),
+                project=project,
+                by=request.user,
+                amount=request.POST.get("amount", ""),
+                payee=request.POST.get("payee", ""),
+                paid_on=request.POST.get("paid_on", ""),
+                receipt=request.FILES.get("receipt"),
+                memo=request.POST.get("memo", ""),
             )
         except YishiError as exc:
             form.is_valid()
@@ -335,23 +437,35 @@ def expenditure_new(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             return redirect(_project_url(project))
     title = _("记录支出：%(title)s") % {"title": project.title}
-    return _form_page(request, form, title, _project_url(project), status, project=project, multipart=True)
+    return _form_page(
+        request, form, title, _project_url(project), status, project=project, multipart=True
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def cofunding_new(request: HttpRequest, pk: int) -> HttpResponse:
-    project = get_object_or_404(projects_visible_to(user=request.user).select_related("community"), pk=pk)
+    project = get_object_or_404(
+        projects_visible_to(user=request.user).select_related("community"), pk=pk
+    )
     denied = _clerk_or_403(request, project)
     if denied:
         return denied
-    form = CofundingForm(request.POST or None, request.FILES or None,
-                         initial={"kind": request.GET.get("kind", "receipt"), "paid_on": timezone.localdate().isoformat()})
+    form = CofundingForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={
+            "kind": request.GET.get("kind", "receipt"),
+            "paid_on": timezone.localdate().isoformat(),
+        },
+    )
     status = 200
     if request.method == "POST":
         try:
-            common = {
-                "project": project, "by": request.user, "amount": request.POST.get("amount", ""),
+            common: dict[str, Any] = {
+                "project": project,
+                "by": request.user,
+                "amount": request.POST.get("amount", ""),
                 "contributor": request.POST.get("contributor", ""),
                 "contributor_kind": request.POST.get("contributor_kind", ""),
                 "in_kind": request.POST.get("in_kind", ""),
@@ -361,8 +475,11 @@ def cofunding_new(request: HttpRequest, pk: int) -> HttpResponse:
             if request.POST.get("kind") == "pledge":
                 ledger.cofund_pledge(**common)
             else:
-                ledger.cofund_receive(**common, paid_on=request.POST.get("paid_on") or None,
-                                      receipt=request.FILES.get("receipt"))
+                ledger.cofund_receive(
+                    **common,
+                    paid_on=request.POST.get("paid_on") or None,
+                    receipt=request.FILES.get("receipt"),
+                )
         except YishiError as exc:
             form.is_valid()
             _attach(form, exc)
@@ -370,7 +487,9 @@ def cofunding_new(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             return redirect(_project_url(project))
     title = _("登记共建：%(title)s") % {"title": project.title}
-    return _form_page(request, form, title, _project_url(project), status, project=project, multipart=True)
+    return _form_page(
+        request, form, title, _project_url(project), status, project=project, multipart=True
+    )
 
 
 @login_required
@@ -379,7 +498,11 @@ def entry_reverse(request: HttpRequest, pk: int) -> HttpResponse:
     entry = get_object_or_404(
         LedgerEntry.objects.select_related("fund__community", "project", "actor"), pk=pk
     )
-    back = _project_url(entry.project) if entry.project else reverse("money-fund", args=[entry.fund_id])
+    back = (
+        _project_url(entry.project)
+        if entry.project
+        else reverse("money-fund", args=[entry.fund_id])
+    )
     role = ledger.REVERSIBLE_BY.get(entry.kind)
     if role is None or not user_has_role(request.user, entry.fund.community, role):
         return _error(request, Forbidden(_("您没有权限冲正这笔分录")), back)
@@ -387,7 +510,9 @@ def entry_reverse(request: HttpRequest, pk: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         try:
-            ledger.entry_reverse(entry=entry, by=request.user, reason=request.POST.get("reason", ""))
+            ledger.entry_reverse(
+                entry=entry, by=request.user, reason=request.POST.get("reason", "")
+            )
         except YishiError as exc:
             form.is_valid()
             _attach(form, exc)
@@ -395,5 +520,8 @@ def entry_reverse(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             return redirect(back)
     title = _("冲正分录 #%(id)s（%(kind)s %(amount)s 元）") % {
-        "id": entry.pk, "kind": EntryKind(entry.kind).label, "amount": entry.amount}
+        "id": entry.pk,
+        "kind": EntryKind(entry.kind).label,
+        "amount": entry.amount,
+    }
     return _form_page(request, form, title, back, status, entry=entry)

@@ -15,7 +15,9 @@ urlpatterns = [
         name="money-statement-csv",
     ),
     re_path(
-        rf"^communities/(?P<slug>[-\w]+)/statements/{MONTH}/$", v.statement_month, name="money-statement"
+        rf"^communities/(?P<slug>[-\w]+)/statements/{MONTH}/$",
+        v.statement_month,
+        name="money-statement",
     ),
     path("streets/<int:pk>/statements/", v.street_statement, name="money-street-statements"),
     re_path(
@@ -23,14 +25,20 @@ urlpatterns = [
         v.street_statement,
         name="money-street-statement-csv",
     ),
-    re_path(rf"^streets/(?P<pk>\d+)/statements/{MONTH}/$", v.street_statement, name="money-street-statement"),
+    re_path(
+        rf"^streets/(?P<pk>\d+)/statements/{MONTH}/$",
+        v.street_statement,
+        name="money-street-statement",
+    ),
     path("funds/", v.fund_list, name="money-funds"),
     path("funds/new/", v.fund_create, name="money-fund-create"),
     path("funds/<int:pk>/", v.fund_detail, name="money-fund"),
     path("funds/<int:pk>/appropriate/", v.fund_appropriate, name="money-fund-appropriate"),
     path("funds/<int:pk>/carry-over/", v.fund_carry_over, name="money-fund-carry-over"),
     path("projects/<int:pk>/money/", v.project_money, name="money-project"),
-    path("projects/<int:pk>/money/expenditures/new/", v.expenditure_new, name="money-expenditure-new"),
+    path(
+        "projects/<int:pk>/money/expenditures/new/", v.expenditure_new, name="money-expenditure-new"
+    ),
     path("projects/<int:pk>/money/cofunding/new/", v.cofunding_new, name="money-cofunding-new"),
     path("ledger/<int:pk>/reverse/", v.entry_reverse, name="money-entry-reverse"),
 ]

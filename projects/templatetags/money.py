@@ -57,7 +57,9 @@ def money_panel(context: Any, project: Project) -> dict[str, Any]:
         {
             "entry": e,
             "reversed": ledger.is_reversed(e),
-            "can_reverse": clerk and ledger.REVERSIBLE_BY.get(e.kind) == Role.CLERK and not ledger.is_reversed(e),
+            "can_reverse": clerk
+            and ledger.REVERSIBLE_BY.get(e.kind) == Role.CLERK
+            and not ledger.is_reversed(e),
         }
         for e in entries
     ]

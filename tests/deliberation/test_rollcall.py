@@ -59,10 +59,6 @@ def test_without_quorum_nothing_happens(project_in: Any, cast: dict[str, Any]) -
     assert p.state == State.DECIDING and p.approved_amount is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="quorum 0.667 × 3 members rounds up to 3: see the report (services.decision_tally)",
-)
 def test_two_of_three_members_make_a_two_thirds_quorum(
     project_in: Any, cast: dict[str, Any]
 ) -> None:

@@ -28,7 +28,7 @@ class Stack:
         return live.seed(self.env, slug, voters)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("e2e")
     with live.scratch_database(tmp, "e2e") as url:

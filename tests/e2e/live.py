@@ -23,7 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 DAPHNE = str(Path(sys.executable).with_name("daphne"))
-SETTINGS = "tests.e2e.settings"
+SETTINGS = "config.settings"
 
 
 def listening_socket() -> socket.socket:
@@ -77,7 +77,11 @@ class Daphne:
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
                 [DAPHNE, "--fd", str(fd), "-v", "1", "config.asgi:application"],
-                cwd=ROOT, env=self.env, pass_fds=[fd], stdout=log, stderr=subprocess.STDOUT,
+                cwd=ROOT,
+                env=self.env,
+                pass_fds=[fd],
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -113,21 +117,27 @@ class Daphne:
 
 def http_status(url: str, timeout: float = 5) -> int:
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             return int(response.status)
     except urllib.error.HTTPError as e:
         return int(e.code)
 
 
-def api_post(url: str, token: str, body: dict[str, Any], timeout: float = 10) -> tuple[int, dict[str, Any]]:
-    request = urllib.request.Request(  # noqa: S310 - loopback
+def api_post(
+    url: str, token: str, body: dict[str, Any], timeout: float = 10
+) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(
         url,
         data=json.dumps(body).encode(),
         method="POST",
-        headers={"Authorization": f"Token {token}", "Content-Type": "application/json", "Accept": "application/json"},
+        headers={
+            "Authorization": f"Token {token}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        },
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - loopback
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return int(response.status), json.loads(response.read() or b"{}")
     except urllib.error.HTTPError as e:
         return int(e.code), json.loads(e.read() or b"{}")
@@ -164,7 +174,12 @@ def scratch_database(tmp_dir: Path, suffix: str) -> Iterator[str]:
 def migrate(env: dict[str, str]) -> None:
     done = subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     if done.returncode:
         raise RuntimeError(f"migrate failed:\n{done.stdout}\n{done.stderr}")
@@ -174,7 +189,12 @@ def seed(env: dict[str, str], slug: str, voters: int) -> dict[str, Any]:
     """Fill the scratch database through the services (``tests/e2e/seed.py``); returns its JSON."""
     done = subprocess.run(
         [sys.executable, "-m", "tests.e2e.seed", "--slug", slug, "--voters", str(voters)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     if done.returncode:
         raise RuntimeError(f"seed failed:\n{done.stdout}\n{done.stderr}")

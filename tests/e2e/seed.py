@@ -17,7 +17,7 @@ def main() -> None:
     parser.add_argument("--voters", type=int, default=5)
     args = parser.parse_args()
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.e2e.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
     django.setup()
@@ -37,14 +37,18 @@ def main() -> None:
     slug = args.slug
 
     def person(name: str, role: str, community: Community, household: str = "") -> object:
-        user = users.create_user(username=f"{slug}-{name}", password="e2e-pw")  # noqa: S106 - throwaway
+        user = users.create_user(username=f"{slug}-{name}", password="e2e-pw")
         Membership.objects.create(user=user, role=role, community=community, household=household)
         return user
 
     with transaction.atomic():
         street = Street.objects.create(name=f"{slug} 街道")
-        community = Community.objects.create(street=street, name=f"{slug} 社区", slug=slug, cosign_threshold=1)
-        residents = [person(f"r{i}", Role.RESIDENT, community, household=f"H{i}") for i in range(args.voters)]
+        community = Community.objects.create(
+            street=street, name=f"{slug} 社区", slug=slug, cosign_threshold=1
+        )
+        residents = [
+            person(f"r{i}", Role.RESIDENT, community, household=f"H{i}") for i in range(args.voters)
+        ]
         clerk = person("clerk", Role.CLERK, community)
         council = person("council", Role.COUNCIL, community)
         committee = [person(f"committee{i}", Role.COMMITTEE, community) for i in range(3)]
@@ -53,12 +57,21 @@ def main() -> None:
         fund = Fund.objects.create(community=community, year=timezone.localdate().year)
         ledger.appropriate(fund=fund, amount=Decimal("1000000.00"), by=supervisor)
         project = project_create(
-            by=residents[0], community=community, title="楼道照明改造",
-            summary="3号楼楼道灯坏了半年，晚上老人上下楼很危险。", submit=True,
+            by=residents[0],
+            community=community,
+            title="楼道照明改造",
+            summary="3号楼楼道灯坏了半年，晚上老人上下楼很危险。",
+            submit=True,
         )
-    project = to_evaluation(project, cosigners=residents[1:2], clerk=clerk, council=council, committee=committee)
+    project = to_evaluation(
+        project, cosigners=residents[1:2], clerk=clerk, council=council, committee=committee
+    )
     tokens = [Token.objects.create(user=r).key for r in residents]  # type: ignore[misc]
-    print(json.dumps({"slug": slug, "project_id": project.pk, "tokens": tokens, "title": project.title}))
+    print(
+        json.dumps(
+            {"slug": slug, "project_id": project.pk, "tokens": tokens, "title": project.title}
+        )
+    )
 
 
 if __name__ == "__main__":

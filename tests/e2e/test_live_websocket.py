@@ -17,7 +17,9 @@ pytestmark = pytest.mark.slow
 
 
 def open_ws(stack: Stack, path: str, **kw: Any) -> Any:
-    return connect(stack.server.ws_url + path, origin=stack.server.url, proxy=None, open_timeout=5, **kw)  # type: ignore[arg-type]
+    return connect(
+        stack.server.ws_url + path, origin=stack.server.url, proxy=None, open_timeout=5, **kw
+    )  # type: ignore[arg-type]
 
 
 async def ping(ws: ClientConnection) -> dict[str, Any]:
@@ -43,10 +45,13 @@ async def close_code(ws: ClientConnection) -> int | None:
     ],
     ids=["oversized", "malformed", "deeply-nested", "over-the-server-limit"],
 )
-async def test_bad_message_closes_only_that_connection(stack: Stack, message: str, expected_code: set[int | None]) -> None:
-    async with open_ws(stack, "/ws/screen/live-ws/") as good, open_ws(
-        stack, "/ws/screen/live-ws/", max_size=None
-    ) as bad:
+async def test_bad_message_closes_only_that_connection(
+    stack: Stack, message: str, expected_code: set[int | None]
+) -> None:
+    async with (
+        open_ws(stack, "/ws/screen/live-ws/") as good,
+        open_ws(stack, "/ws/screen/live-ws/", max_size=None) as bad,
+    ):
         await bad.send(message)
         assert await close_code(bad) in expected_code
         assert await ping(good) == {"kind": "pong"}

@@ -34,12 +34,19 @@ def open_screen(driver: Any, stack: Stack, slug: str) -> None:
 
 
 def vote_and_wait(
-    driver: Any, stack: Stack, data: dict[str, Any], voter: int, choice: str, expect: Callable[[Any], bool]
+    driver: Any,
+    stack: Stack,
+    data: dict[str, Any],
+    voter: int,
+    choice: str,
+    expect: Callable[[Any], bool],
 ) -> float:
     """Cast a vote through the API; return how long the page took to show it (≤ 2 s or fail)."""
     started = time.monotonic()
     status, body = live.api_post(
-        f"{stack.server.url}/api/v1/projects/{data['project_id']}/evaluation/", data["tokens"][voter], {"choice": choice}
+        f"{stack.server.url}/api/v1/projects/{data['project_id']}/evaluation/",
+        data["tokens"][voter],
+        {"choice": choice},
     )
     assert status == 201, body
     left = UPDATE_WITHIN - (time.monotonic() - started)
@@ -53,20 +60,32 @@ def test_tally_on_the_open_screen_follows_votes_without_reload(browser: Any, sta
     open_screen(browser, stack, data["slug"])
     assert field(browser, pid, "votes") == "0"
     assert field(browser, pid, "eligible") == "5"
-    assert browser.find_elements(By.CSS_SELECTOR, f'.card-eval[data-project-id="{pid}"] .qr-code svg')
+    assert browser.find_elements(
+        By.CSS_SELECTOR, f'.card-eval[data-project-id="{pid}"] .qr-code svg'
+    )
 
     took = vote_and_wait(
-        browser, stack, data, 1, "satisfied",
+        browser,
+        stack,
+        data,
+        1,
+        "satisfied",
         lambda d: field(d, pid, "votes") == "1" and field(d, pid, "satisfaction") == "100.0%",
     )
     assert field(browser, pid, "turnout") == "20.0%"
     took2 = vote_and_wait(
-        browser, stack, data, 2, "dissatisfied",
+        browser,
+        stack,
+        data,
+        2,
+        "dissatisfied",
         lambda d: field(d, pid, "votes") == "2" and field(d, pid, "satisfaction") == "50.0%",
     )
     assert field(browser, pid, "dissatisfied") == "1"
     assert field(browser, pid, "turnout") == "40.0%"
-    verdict = browser.find_element(By.CSS_SELECTOR, f'.card-eval[data-project-id="{pid}"] [data-field="passing"]')
+    verdict = browser.find_element(
+        By.CSS_SELECTOR, f'.card-eval[data-project-id="{pid}"] [data-field="passing"]'
+    )
     assert verdict.get_attribute("data-passing") == "0"
     assert browser.execute_script("return window.__sameDocument === true;"), "the page reloaded"
     ARTIFACTS.mkdir(exist_ok=True)
@@ -85,13 +104,19 @@ def test_screen_reconnects_by_itself_after_the_server_restarts(browser: Any, sta
     # A vote while the page is cut off: it must show up once the page is back (snapshot re-read).
     stack.server.start()
     status, _ = live.api_post(
-        f"{stack.server.url}/api/v1/projects/{pid}/evaluation/", data["tokens"][1], {"choice": "satisfied"}
+        f"{stack.server.url}/api/v1/projects/{pid}/evaluation/",
+        data["tokens"][1],
+        {"choice": "satisfied"},
     )
     assert status == 201
     WebDriverWait(browser, 20, poll_frequency=0.1).until(
-        lambda d: d.find_element(By.ID, "conn").get_attribute("data-state") == "open"
-        and field(d, pid, "votes") == "1"
+        lambda d: (
+            d.find_element(By.ID, "conn").get_attribute("data-state") == "open"
+            and field(d, pid, "votes") == "1"
+        )
     )
-    vote_and_wait(browser, stack, data, 2, "basically_satisfied", lambda d: field(d, pid, "votes") == "2")
+    vote_and_wait(
+        browser, stack, data, 2, "basically_satisfied", lambda d: field(d, pid, "votes") == "2"
+    )
     assert browser.execute_script("return window.__sameDocument === true;"), "the page reloaded"
     browser.save_screenshot(str(ARTIFACTS / "screen-reconnected.png"))

@@ -10,11 +10,6 @@ from tests.conftest import new_project
 from tests.notifications.walk import to_evaluation
 
 
-@pytest.fixture(autouse=True)
-def _with_screen_urls(settings: Any) -> None:
-    settings.ROOT_URLCONF = "tests.notifications.urls"
-
-
 @pytest.fixture
 def evaluating_project(
     community: Community, cast: dict[str, Any], make_resident: Callable[..., Any], fund: Any

@@ -42,7 +42,9 @@ def _cookie(user: Any) -> bytes:
     return f"sessionid={client.cookies['sessionid'].value}".encode()
 
 
-async def open_socket(path: str, user: Any = None, origin: tuple[bytes, bytes] = ORIGIN) -> tuple[WebsocketCommunicator, bool, Any]:
+async def open_socket(
+    path: str, user: Any = None, origin: tuple[bytes, bytes] = ORIGIN
+) -> tuple[WebsocketCommunicator, bool, Any]:
     headers = [origin]
     if user is not None:
         headers.append((b"cookie", await database_sync_to_async(_cookie)(user)))
@@ -68,13 +70,15 @@ def alice(transactional_db: None) -> Any:
 
 # --- who may listen ----------------------------------------------------------------------------
 async def test_anonymous_user_cannot_join_a_personal_group() -> None:
-    comm, connected, code = await open_socket("/ws/notifications/")
+    _comm, connected, code = await open_socket("/ws/notifications/")
     assert not connected
     assert code == 4403
 
 
 async def test_socket_from_a_foreign_origin_is_refused(alice: Any) -> None:
-    comm, connected, _code = await open_socket("/ws/notifications/", alice, origin=(b"origin", b"https://evil.example"))
+    _comm, connected, _code = await open_socket(
+        "/ws/notifications/", alice, origin=(b"origin", b"https://evil.example")
+    )
     assert not connected
 
 
@@ -90,9 +94,13 @@ async def test_a_user_hears_only_their_own_notifications(alice: Any) -> None:
     bob = await database_sync_to_async(make_user)("bob")
     comm, _, _ = await open_socket("/ws/notifications/", alice)
     await receive(comm)  # the unread count
-    await database_sync_to_async(notify)(recipients=[bob.pk], kind="project.state", verb="给 bob 的")
+    await database_sync_to_async(notify)(
+        recipients=[bob.pk], kind="project.state", verb="给 bob 的"
+    )
     assert await comm.receive_nothing(timeout=0.5)
-    await database_sync_to_async(notify)(recipients=[alice.pk], kind="project.state", verb="给 alice 的")
+    await database_sync_to_async(notify)(
+        recipients=[alice.pk], kind="project.state", verb="给 alice 的"
+    )
     event = await receive(comm)
     assert event["kind"] == "notification"
     assert event["notification"]["verb"] == "给 alice 的"
@@ -114,7 +122,9 @@ async def test_marking_all_read_updates_every_open_page(alice: Any) -> None:
 
 
 # --- only after commit ---------------------------------------------------------------------------
-async def _in_open_transaction(work: Any, *, fail: bool) -> tuple[threading.Event, threading.Event, Any]:
+async def _in_open_transaction(
+    work: Any, *, fail: bool
+) -> tuple[threading.Event, threading.Event, Any]:
     """Run ``work`` inside a transaction and hold it open until released. It runs on a thread of
     its own: Channels' thread for database work stays free, so a consumer could deliver an event
     published too early — the tests below would then see it."""
@@ -170,7 +180,9 @@ async def test_vote_reaches_the_public_screen_after_commit_without_login(
     other, _, _ = await open_socket("/ws/screen/heping/")
     assert connected
     _inside, release, task = await _in_open_transaction(
-        lambda: services.evaluation_vote(project=evaluating_project, by=cast["resident"], choice="satisfied"),
+        lambda: services.evaluation_vote(
+            project=evaluating_project, by=cast["resident"], choice="satisfied"
+        ),
         fail=False,
     )
     assert await screen.receive_nothing(timeout=0.5)
@@ -179,14 +191,20 @@ async def test_vote_reaches_the_public_screen_after_commit_without_login(
     event = await receive(screen)
     assert event["kind"] == "evaluation.tally"
     assert event["project_id"] == evaluating_project.pk
-    assert (event["tally"]["votes"], event["tally"]["satisfied"], event["tally"]["satisfaction"]) == (1, 1, "1.0000")
+    assert (
+        event["tally"]["votes"],
+        event["tally"]["satisfied"],
+        event["tally"]["satisfaction"],
+    ) == (1, 1, "1.0000")
     assert isinstance(event["published_at"], float)
     assert await other.receive_nothing(timeout=0.3)  # another community's screen hears nothing
     await screen.disconnect()
     await other.disconnect()
 
 
-async def test_project_page_hears_its_project(evaluating_project: Any, cast: dict[str, Any]) -> None:
+async def test_project_page_hears_its_project(
+    evaluating_project: Any, cast: dict[str, Any]
+) -> None:
     comm, connected, _ = await open_socket(f"/ws/projects/{evaluating_project.pk}/")
     assert connected
     await database_sync_to_async(services.evaluation_vote)(
@@ -220,7 +238,9 @@ async def test_bad_message_closes_that_connection_and_the_server_goes_on(
     assert await receive(good) == {"kind": "pong"}
     after, connected, _ = await open_socket("/ws/screen/xingfu/")
     assert connected
-    await get_channel_layer().group_send("screen.xingfu", layer_message("screen.xingfu", {"kind": "x"}))
+    await get_channel_layer().group_send(
+        "screen.xingfu", layer_message("screen.xingfu", {"kind": "x"})
+    )
     assert (await receive(good))["kind"] == "x"
     assert (await receive(after))["kind"] == "x"
     await good.disconnect()
@@ -234,3 +254,45 @@ async def test_a_flood_of_messages_closes_the_connection(transactional_db: None)
         assert await receive(comm) == {"kind": "pong"}
     await comm.send_to(text_data='{"type": "ping"}')
     assert await closed_with(comm) == 4429
+
+
+# --- one subscription per process (notifications.hub) ----------------------------------------
+async def _publish(group: str, kind: str) -> None:
+    await get_channel_layer().group_send(group, layer_message(group, {"kind": kind}))
+
+
+async def test_every_local_socket_hears_an_event_and_closed_ones_stop(
+    transactional_db: None,
+) -> None:
+    sockets = [(await open_socket("/ws/screen/xingfu/"))[0] for _ in range(3)]
+    await _publish("screen.xingfu", "first")
+    for comm in sockets:
+        assert (await receive(comm))["kind"] == "first"
+    await sockets[0].disconnect()
+    await sockets[1].disconnect()
+    await _publish("screen.xingfu", "second")
+    assert (await receive(sockets[2]))["kind"] == "second"
+    await sockets[2].disconnect()
+    again, connected, _ = await open_socket("/ws/screen/xingfu/")  # the hub starts afresh
+    assert connected
+    await _publish("screen.xingfu", "third")
+    assert (await receive(again))["kind"] == "third"
+    await again.disconnect()
+
+
+async def test_hub_joins_its_groups_again_after_the_layer_forgot_them(
+    transactional_db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from notifications import hub as hub_module
+
+    monkeypatch.setattr(hub_module, "REJOIN_SECONDS", 0.2)
+    comm, _, _ = await open_socket("/ws/screen/xingfu/")
+    channel = hub_module.hub().channel
+    assert channel is not None
+    await get_channel_layer().group_discard("screen.xingfu", channel)  # as group_expiry would
+    await _publish("screen.xingfu", "lost")
+    assert await comm.receive_nothing(timeout=0.1)
+    await asyncio.sleep(0.4)
+    await _publish("screen.xingfu", "heard")
+    assert (await receive(comm))["kind"] == "heard"
+    await comm.disconnect()

@@ -65,7 +65,13 @@ def _session_cookie(user: Any) -> str:
 
 def _socket(server: live.Daphne, path: str, cookie: str = "") -> Any:
     headers = {"Cookie": cookie} if cookie else None
-    return connect(server.ws_url + path, origin=server.url, additional_headers=headers, proxy=None, open_timeout=10)  # type: ignore[arg-type]
+    return connect(
+        server.ws_url + path,
+        origin=server.url,
+        additional_headers=headers,
+        proxy=None,
+        open_timeout=10,
+    )  # type: ignore[arg-type]
 
 
 async def _next_event(ws: ClientConnection, kind: str, timeout: float = 5) -> dict[str, Any]:
@@ -94,19 +100,28 @@ async def test_vote_through_one_process_reaches_a_screen_on_the_other(
 
 
 async def test_state_change_through_one_process_reaches_the_proposer_on_the_other(
-    two_servers: tuple[live.Daphne, live.Daphne], evaluating_project: Any, cast: dict[str, Any], make_resident: Any
+    two_servers: tuple[live.Daphne, live.Daphne],
+    evaluating_project: Any,
+    cast: dict[str, Any],
+    make_resident: Any,
 ) -> None:
     a, b = two_servers
 
     def prepare() -> tuple[str, str, list[str]]:
         voters = [cast["resident"], *(make_resident() for _ in range(3))]
         tokens = [Token.objects.create(user=v).key for v in voters]
-        return _session_cookie(cast["resident"]), Token.objects.create(user=cast["clerk"]).key, tokens
+        return (
+            _session_cookie(cast["resident"]),
+            Token.objects.create(user=cast["clerk"]).key,
+            tokens,
+        )
 
     cookie, clerk_token, voter_tokens = await sync_to_async(prepare)()
     base = f"{a.url}/api/v1/projects/{evaluating_project.pk}"
     for token in voter_tokens:
-        status, body = await asyncio.to_thread(live.api_post, f"{base}/evaluation/", token, {"choice": "satisfied"})
+        status, body = await asyncio.to_thread(
+            live.api_post, f"{base}/evaluation/", token, {"choice": "satisfied"}
+        )
         assert status == 201, body
     await sync_to_async(
         lambda: EvaluationRound.objects.filter(project=evaluating_project).update(

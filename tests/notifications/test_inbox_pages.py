@@ -26,8 +26,12 @@ def alice(db: None) -> Any:
 
 @pytest.fixture
 def two_unread(alice: Any) -> list[Notification]:
-    first = notify(recipients=[alice.pk], kind="project.state", verb="“路灯”状态变为：初审", url="/projects/1/")
-    second = notify(recipients=[alice.pk], kind="task.new", verb="新待办：可行性评估", url="/projects/2/")
+    first = notify(
+        recipients=[alice.pk], kind="project.state", verb="“路灯”状态变为：初审", url="/projects/1/"
+    )
+    second = notify(
+        recipients=[alice.pk], kind="task.new", verb="新待办：可行性评估", url="/projects/2/"
+    )
     return [*first, *second]
 
 
@@ -48,7 +52,9 @@ def test_list_shows_own_notifications_newest_first_with_unread_badge(
     assert badge(html) == "2"
 
 
-def test_unread_filter_hides_read_ones(alice: Any, two_unread: list[Notification], client_for: Any) -> None:
+def test_unread_filter_hides_read_ones(
+    alice: Any, two_unread: list[Notification], client_for: Any
+) -> None:
     two_unread[0].read_at = two_unread[0].created_at
     two_unread[0].save()
     html = client_for(alice).get(reverse("notification-list") + "?show=unread").content.decode()
@@ -73,14 +79,18 @@ def test_mark_read_with_htmx_returns_the_item_marked_read(
     alice: Any, two_unread: list[Notification], client_for: Any
 ) -> None:
     n = two_unread[0]
-    response = client_for(alice).post(reverse("notification-read", args=[n.pk]), HTTP_HX_REQUEST="true")
+    response = client_for(alice).post(
+        reverse("notification-read", args=[n.pk]), HTTP_HX_REQUEST="true"
+    )
     html = response.content.decode()
     assert response.status_code == 200
     assert f'id="notification-{n.pk}"' in html
     assert 'class="notice read"' in html
 
 
-def test_mark_read_ignores_an_offsite_next(alice: Any, two_unread: list[Notification], client_for: Any) -> None:
+def test_mark_read_ignores_an_offsite_next(
+    alice: Any, two_unread: list[Notification], client_for: Any
+) -> None:
     response = client_for(alice).post(
         reverse("notification-read", args=[two_unread[0].pk]), {"next": "https://evil.example/"}
     )
@@ -97,12 +107,16 @@ def test_cannot_mark_someone_elses_notification(
     assert two_unread[0].read_at is None
 
 
-def test_mark_read_is_post_only(alice: Any, two_unread: list[Notification], client_for: Any) -> None:
+def test_mark_read_is_post_only(
+    alice: Any, two_unread: list[Notification], client_for: Any
+) -> None:
     response = client_for(alice).get(reverse("notification-read", args=[two_unread[0].pk]))
     assert response.status_code == 405
 
 
-def test_mark_all_read_touches_only_own(alice: Any, two_unread: list[Notification], client_for: Any) -> None:
+def test_mark_all_read_touches_only_own(
+    alice: Any, two_unread: list[Notification], client_for: Any
+) -> None:
     bob = make_user("bob")
     notify(recipients=[bob.pk], kind="project.state", verb="bob 的通知")
     response = client_for(alice).post(reverse("notification-read-all"), follow=True)
@@ -128,9 +142,13 @@ def test_preferences_are_saved_and_duty_kinds_stay_on(alice: Any, client_for: An
     assert prefs["task.reminder"] == (True, False)
     notify(recipients=[alice.pk], kind="evaluation.opened", verb="请参加评议")
     notify(recipients=[alice.pk], kind="task.new", verb="新待办")
-    assert list(Notification.objects.filter(recipient=alice).values_list("kind", flat=True)) == ["task.new"]
+    assert list(Notification.objects.filter(recipient=alice).values_list("kind", flat=True)) == [
+        "task.new"
+    ]
 
 
 def test_preferences_page_warns_when_there_is_no_email_address(db: None, client_for: Any) -> None:
-    html = client_for(make_user("no-mail")).get(reverse("notification-preferences")).content.decode()
+    html = (
+        client_for(make_user("no-mail")).get(reverse("notification-preferences")).content.decode()
+    )
     assert "还没有邮箱地址" in html

@@ -48,7 +48,12 @@ def test_each_recipient_is_notified_once_and_the_actor_not_at_all(db: None) -> N
     assert sorted(n.recipient_id for n in created) == sorted([alice.pk, bob.pk])
     n = Notification.objects.get(recipient=alice)
     assert (n.kind, n.actor_id, n.project_id, n.project_title, n.url, n.read_at) == (
-        "project.state", actor.pk, 7, "楼道照明改造", "/projects/7/", None,
+        "project.state",
+        actor.pk,
+        7,
+        "楼道照明改造",
+        "/projects/7/",
+        None,
     )
     assert not Notification.objects.filter(recipient=actor).exists()
 
@@ -77,7 +82,9 @@ def test_duty_kinds_cannot_be_switched_off(db: None) -> None:
 
 def test_unknown_kind_cannot_be_given_a_preference(db: None) -> None:
     with pytest.raises(ValueError, match="unknown"):
-        notification_preference_set(user=make_user("u"), kind="no.such.kind", in_app=True, email=True)
+        notification_preference_set(
+            user=make_user("u"), kind="no.such.kind", in_app=True, email=True
+        )
 
 
 # --- after commit only -----------------------------------------------------------------------
@@ -86,7 +93,12 @@ def test_event_and_email_go_out_only_after_commit(
 ) -> None:
     clerk = make_user("clerk-m", email="clerk@example.org")  # reminders are emailed by default
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        notify(recipients=[clerk.pk], kind="task.reminder", verb="待办已到期：初审提议", url="/projects/3/")
+        notify(
+            recipients=[clerk.pk],
+            kind="task.reminder",
+            verb="待办已到期：初审提议",
+            url="/projects/3/",
+        )
         assert published == [] and mail.outbox == []
     assert published == [] and mail.outbox == []  # not committed yet
     for callback in callbacks:
@@ -107,10 +119,13 @@ def test_rollback_stores_publishes_and_mails_nothing(
     db: None, django_capture_on_commit_callbacks: Any, published: list[Any]
 ) -> None:
     clerk = make_user("clerk-r", email="clerk@example.org")
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            notify(recipients=[clerk.pk], kind="task.reminder", verb="待办已到期")
-            raise RuntimeError("the write that caused it failed")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        notify(recipients=[clerk.pk], kind="task.reminder", verb="待办已到期")
+        raise RuntimeError("the write that caused it failed")
     assert callbacks == []
     assert not Notification.objects.exists()
     assert published == [] and mail.outbox == []
@@ -123,7 +138,10 @@ def test_unread_count_in_each_event_is_the_recipients_own(
     notify(recipients=[a.pk], kind="project.state", verb="earlier")
     with django_capture_on_commit_callbacks(execute=True):
         notify(recipients=[a.pk, b.pk], kind="project.state", verb="now")
-    assert {group: event["unread"] for group, event in published} == {f"user.{a.pk}": 2, f"user.{b.pk}": 1}
+    assert {group: event["unread"] for group, event in published} == {
+        f"user.{a.pk}": 2,
+        f"user.{b.pk}": 1,
+    }
 
 
 # --- email -----------------------------------------------------------------------------------
@@ -131,12 +149,18 @@ def test_email_only_to_those_who_asked_and_have_an_address(
     db: None, django_capture_on_commit_callbacks: Any
 ) -> None:
     wants = make_user("wants", email="wants@example.org")
-    default = make_user("default", email="default@example.org")  # project.state: no email by default
+    default = make_user(
+        "default", email="default@example.org"
+    )  # project.state: no email by default
     no_address = make_user("no-address")
     for user in (wants, no_address):
         notification_preference_set(user=user, kind="project.state", in_app=True, email=True)
     with django_capture_on_commit_callbacks(execute=True):
-        notify(recipients=[wants.pk, default.pk, no_address.pk], kind="project.state", verb="状态变为：初审")
+        notify(
+            recipients=[wants.pk, default.pk, no_address.pk],
+            kind="project.state",
+            verb="状态变为：初审",
+        )
     assert [m.to for m in mail.outbox] == [["wants@example.org"]]
     assert Notification.objects.filter(emailed_at__isnull=False).count() == 1
 
@@ -186,7 +210,9 @@ def test_state_change_reaches_proposer_and_every_cosigner(
     assert cast["outsider"].pk not in told
 
 
-def test_a_new_task_reaches_the_role_holders(cast: dict[str, Any], community: Any, make_resident: Any) -> None:
+def test_a_new_task_reaches_the_role_holders(
+    cast: dict[str, Any], community: Any, make_resident: Any
+) -> None:
     project = new_project(community, cast["resident"], submit=True)
     for _ in range(community.cosign_threshold):
         services.cosign_add(project=project, by=make_resident())
@@ -205,10 +231,14 @@ def test_committee_is_told_when_a_decision_is_due(
         services.cosign_add(project=project, by=make_resident())
     project = actions.act(project=project, name="accept", by=cast["clerk"])
     project = actions.act(
-        project=project, name="assess", by=cast["clerk"],
+        project=project,
+        name="assess",
+        by=cast["clerk"],
         params={"assessed_cost": "800.00", "plan": "更换灯具", "duration_days": 3},
     )
-    actions.act(project=project, name="recommend", by=cast["council"], params={"reason": "建议实施"})
+    actions.act(
+        project=project, name="recommend", by=cast["council"], params={"reason": "建议实施"}
+    )
     for key in ("committee", "committee2", "committee3"):
         assert Notification.objects.filter(
             recipient=cast[key], kind="task.new", project_id=project.pk
@@ -220,19 +250,24 @@ def test_evaluation_opening_reaches_every_resident_of_the_community(
 ) -> None:
     elsewhere = make_resident(where=other_community)
     residents = set(
-        Membership.objects.filter(community=community, role=Role.RESIDENT).values_list("user_id", flat=True)
+        Membership.objects.filter(community=community, role=Role.RESIDENT).values_list(
+            "user_id", flat=True
+        )
     )
     told = set(
-        Notification.objects.filter(kind="evaluation.opened", project_id=evaluating_project.pk).values_list(
-            "recipient_id", flat=True
-        )
+        Notification.objects.filter(
+            kind="evaluation.opened", project_id=evaluating_project.pk
+        ).values_list("recipient_id", flat=True)
     )
     assert told == residents
     assert elsewhere.pk not in told
 
 
 def test_escalation_is_emailed_to_the_street_supervisor(
-    cast: dict[str, Any], community: Any, make_resident: Any, django_capture_on_commit_callbacks: Any
+    cast: dict[str, Any],
+    community: Any,
+    make_resident: Any,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     cast["supervisor"].email = "supervisor@example.org"
     cast["supervisor"].save()

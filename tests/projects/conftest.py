@@ -14,9 +14,7 @@ from tests.projects.money_helpers import walk_to
 
 
 @pytest.fixture
-def project_in(
-    community: Community, cast: dict[str, Any], fund: Any
-) -> Callable[..., Project]:
+def project_in(community: Community, cast: dict[str, Any], fund: Any) -> Callable[..., Project]:
     """``project_in("executing", amount="10000.00")``: a fresh project of the resident's, walked
     through the lifecycle to that state."""
 

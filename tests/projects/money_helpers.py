@@ -58,8 +58,11 @@ def assert_money(
     """Assert the given figures (``None`` = not checked) and the ledger's invariants."""
     b = ledger.project_balances(project)
     expected = {
-        "allocated": _d(allocated), "released": _d(released), "spent": _d(spent),
-        "cofunded": _d(cofunded), "pledged": _d(pledged),
+        "allocated": _d(allocated),
+        "released": _d(released),
+        "spent": _d(spent),
+        "cofunded": _d(cofunded),
+        "pledged": _d(pledged),
     }
     actual = {k: getattr(b, k) for k, v in expected.items() if v is not None}
     assert actual == {k: v for k, v in expected.items() if v is not None}, actual
@@ -89,8 +92,15 @@ def pdf_upload(name: str = "receipt.pdf") -> SimpleUploadedFile:
 
 # --- walking a project through its lifecycle with the real services ----------------------
 FORWARD = [
-    State.DRAFT, State.COLLECTING, State.SCREENING, State.ASSESSING, State.DELIBERATING,
-    State.DECIDING, State.PUBLICIZING, State.EXECUTING, State.EVALUATING,
+    State.DRAFT,
+    State.COLLECTING,
+    State.SCREENING,
+    State.ASSESSING,
+    State.DELIBERATING,
+    State.DECIDING,
+    State.PUBLICIZING,
+    State.EXECUTING,
+    State.EVALUATING,
 ]
 
 
@@ -100,14 +110,19 @@ def step(project: Project, cast: dict[str, Any], *, amount: Amount = "10000.00")
     if s == State.DRAFT:
         return ps.project_submit(project=project, by=project.proposer)
     if s == State.COLLECTING:
-        Project.objects.filter(pk=project.pk).update(cosign_count=project.community.cosign_threshold)
+        Project.objects.filter(pk=project.pk).update(
+            cosign_count=project.community.cosign_threshold
+        )
         return ps.project_reach_threshold(project=project)
     if s == State.SCREENING:
         return ps.project_accept(project=project, by=cast["clerk"])
     if s == State.ASSESSING:
         return ps.project_assess(
-            project=project, by=cast["clerk"], assessed_cost=str(_d(amount)),
-            plan="更换 24 盏 LED 灯", duration_days=10,
+            project=project,
+            by=cast["clerk"],
+            assessed_cost=str(_d(amount)),
+            plan="更换 24 盏 LED 灯",
+            duration_days=10,
         )
     if s == State.DELIBERATING:
         return ps.project_recommend(project=project, by=cast["council"], reason="议事会建议实施")
@@ -125,7 +140,9 @@ def step(project: Project, cast: dict[str, Any], *, amount: Amount = "10000.00")
     raise AssertionError(f"no step forward from {s}")
 
 
-def walk_to(project: Project, state: str, cast: dict[str, Any], *, amount: Amount = "10000.00") -> Project:
+def walk_to(
+    project: Project, state: str, cast: dict[str, Any], *, amount: Amount = "10000.00"
+) -> Project:
     """Walk ``project`` forward with the real services until it is in ``state`` (one of the
     happy path's states, or ``closed`` / ``rectifying`` / ``failed`` / ``rejected``)."""
     if state == State.REJECTED:
@@ -134,9 +151,13 @@ def walk_to(project: Project, state: str, cast: dict[str, Any], *, amount: Amoun
     if state in (State.CLOSED, State.RECTIFYING, State.FAILED):
         project = walk_to(project, State.EVALUATING, cast, amount=amount)
         if state == State.CLOSED:
-            return ps.project_pass_evaluation(project=project, by=cast["clerk"], reason="满意率 90%")
+            return ps.project_pass_evaluation(
+                project=project, by=cast["clerk"], reason="满意率 90%"
+            )
         if state == State.RECTIFYING:
-            return ps.project_fail_evaluation(project=project, by=cast["clerk"], reason="满意率 50%")
+            return ps.project_fail_evaluation(
+                project=project, by=cast["clerk"], reason="满意率 50%"
+            )
         limit = project.community.max_rectification_rounds
         Project.objects.filter(pk=project.pk).update(rectification_count=limit)
         project.refresh_from_db()

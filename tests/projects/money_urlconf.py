@@ -9,7 +9,15 @@ from django.urls import NoReverseMatch, URLResolver, get_resolver, include, path
 
 from config.urls import urlpatterns as real_patterns
 
-BASE_NAMES = ["home", "project-list", "project-create", "inbox", "notification-list", "login", "logout"]
+BASE_NAMES = [
+    "home",
+    "project-list",
+    "project-create",
+    "inbox",
+    "notification-list",
+    "login",
+    "logout",
+]
 
 
 def _placeholder(request, *args, **kwargs):  # type: ignore[no-untyped-def]

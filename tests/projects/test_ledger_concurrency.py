@@ -23,7 +23,9 @@ from tests.projects.money_helpers import check_invariants, png_upload, walk_to
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's parallel connections"),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="needs PostgreSQL's parallel connections"
+    ),
 ]
 WORKERS = 50
 
@@ -51,10 +53,16 @@ def in_parallel(n: int, work: Callable[[int], Any]) -> list[tuple[str, Any]]:
     return results
 
 
-def test_concurrent_approvals_never_over_commit_the_fund(cast: dict[str, Any], community: Any, fund: Fund) -> None:
+def test_concurrent_approvals_never_over_commit_the_fund(
+    cast: dict[str, Any], community: Any, fund: Fund
+) -> None:
     projects = [
-        walk_to(new_project(community, cast["resident"], title=f"公益项目第{i}号"), State.DECIDING, cast,
-                amount="30000.00")
+        walk_to(
+            new_project(community, cast["resident"], title=f"公益项目第{i}号"),
+            State.DECIDING,
+            cast,
+            amount="30000.00",
+        )
         for i in range(WORKERS)
     ]
     results = in_parallel(
@@ -69,20 +77,28 @@ def test_concurrent_approvals_never_over_commit_the_fund(cast: dict[str, Any], c
     b = ledger.fund_balances(fund)
     assert (b.allocated, b.available) == (Decimal("990000.00"), Decimal("10000.00"))
     assert LedgerEntry.objects.filter(fund=fund, kind=EntryKind.ALLOCATION).count() == 33
-    states = sorted(Project.objects.filter(pk__in=[p.pk for p in projects]).values_list("state", flat=True))
+    states = sorted(
+        Project.objects.filter(pk__in=[p.pk for p in projects]).values_list("state", flat=True)
+    )
     assert states.count(State.PUBLICIZING) == 33 and states.count(State.DECIDING) == 17
     assert not Project.objects.filter(state=State.DECIDING, approved_amount__isnull=False).exists()
     check_invariants(fund=fund)
 
 
-def test_concurrent_expenditures_never_overspend_a_release(cast: dict[str, Any], community: Any, fund: Fund) -> None:
+def test_concurrent_expenditures_never_overspend_a_release(
+    cast: dict[str, Any], community: Any, fund: Fund
+) -> None:
     p = walk_to(new_project(community, cast["resident"]), State.EXECUTING, cast, amount="100000.00")
     assert ledger.project_balances(p).released == Decimal("70000.00")
     results = in_parallel(
         WORKERS,
         lambda i: ledger.expenditure_record(
-            project=p, by=cast["clerk"], amount="2000.00", payee=f"施工队{i}",
-            paid_on=timezone.localdate(), receipt=png_upload(),
+            project=p,
+            by=cast["clerk"],
+            amount="2000.00",
+            payee=f"施工队{i}",
+            paid_on=timezone.localdate(),
+            receipt=png_upload(),
         ),
     )
     ok = [r for kind, r in results if kind == "ok"]

@@ -64,7 +64,16 @@ SEEN: Counter[str] = Counter()
 def event(name: str) -> None:
     SEEN[name] += 1
 
-CSV_BALANCES = ["appropriated", "allocated", "released", "spent", "available", "cofunded", "pledged"]
+
+CSV_BALANCES = [
+    "appropriated",
+    "allocated",
+    "released",
+    "spent",
+    "available",
+    "cofunded",
+    "pledged",
+]
 
 
 def parse_csv(text: str) -> dict[str, Any]:
@@ -104,19 +113,30 @@ class LedgerMachine(RuleBasedStateMachine):
         user = get_user_model()
         street = Street.objects.create(name=f"街道{n}")
         self.community = Community.objects.create(
-            street=street, name=f"社区{n}", slug=f"c{n}", cosign_threshold=1, max_rectification_rounds=1
+            street=street,
+            name=f"社区{n}",
+            slug=f"c{n}",
+            cosign_threshold=1,
+            max_rectification_rounds=1,
         )
-        self.cast = {r: user.objects.create_user(username=f"{r}{n}") for r in
-                     ("resident", "clerk", "council", "committee", "supervisor")}
+        self.cast = {
+            r: user.objects.create_user(username=f"{r}{n}")
+            for r in ("resident", "clerk", "council", "committee", "supervisor")
+        }
         for r in ("resident", "clerk", "council", "committee"):
             Membership.objects.create(user=self.cast[r], role=r, community=self.community)
         Membership.objects.create(user=self.cast["supervisor"], role=Role.SUPERVISOR, street=street)
-        self.fund = ledger.fund_create(community=self.community, year=self.year, by=self.cast["supervisor"],
-                                       amount="100000.00")
+        self.fund = ledger.fund_create(
+            community=self.community, year=self.year, by=self.cast["supervisor"], amount="100000.00"
+        )
         self.states: dict[int, str] = {}  # project id → state, refreshed after each operation
         # an independent running model of the fund's balances
-        self.model = {"appropriated": Decimal("100000.00"), "spent": Decimal("0"), "cofunded": Decimal("0"),
-                      "pledged": Decimal("0")}
+        self.model = {
+            "appropriated": Decimal("100000.00"),
+            "spent": Decimal("0"),
+            "cofunded": Decimal("0"),
+            "pledged": Decimal("0"),
+        }
 
     def teardown(self) -> None:
         self._patch.stop()
@@ -129,7 +149,11 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def _project(self, pick: int, *states: str) -> Project | None:
         pks = sorted(self._in(*states))
-        return Project.objects.select_related("community").get(pk=pks[pick % len(pks)]) if pks else None
+        return (
+            Project.objects.select_related("community").get(pk=pks[pick % len(pks)])
+            if pks
+            else None
+        )
 
     def _track(self, p: Project) -> None:
         self.states[p.pk] = Project.objects.values_list("state", flat=True).get(pk=p.pk)
@@ -158,8 +182,12 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(amount=AMOUNTS, start=st.booleans())
     def propose_and_approve(self, amount: Decimal, start: bool) -> None:
-        p = ps.project_create(by=self.cast["resident"], community=self.community,
-                              title="公益项目测试", summary="一个用于性质测试的公益项目。")
+        p = ps.project_create(
+            by=self.cast["resident"],
+            community=self.community,
+            title="公益项目测试",
+            summary="一个用于性质测试的公益项目。",
+        )
         p = walk_to(p, State.DECIDING, self.cast, amount=amount)
         p = self._approve(p, amount)
         if start and p.state == State.PUBLICIZING:
@@ -174,7 +202,10 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def _approve(self, p: Project, amount: Decimal) -> Project:
         if amount > self._available():
-            self._refused(Invalid, lambda: ps.project_approve(project=p, by=self.cast["committee"], amount=amount))
+            self._refused(
+                Invalid,
+                lambda: ps.project_approve(project=p, by=self.cast["committee"], amount=amount),
+            )
             p.refresh_from_db()
             assert p.state == State.DECIDING
             event("approval refused: fund exhausted")
@@ -197,7 +228,9 @@ class LedgerMachine(RuleBasedStateMachine):
         p = self._project(pick, State.PUBLICIZING)
         assert p is not None
         Project.objects.filter(pk=p.pk).update(has_pending_objection=True)
-        self._track(ps.project_uphold_objection(project=p, by=self.cast["committee"], reason="异议成立"))
+        self._track(
+            ps.project_uphold_objection(project=p, by=self.cast["committee"], reason="异议成立")
+        )
 
     @precondition(_has(*ledger.SPENDING_STATES))
     @rule(pick=PICK, amount=SMALL, pdf=st.booleans())
@@ -215,8 +248,12 @@ class LedgerMachine(RuleBasedStateMachine):
 
         def call() -> Any:
             return ledger.expenditure_record(
-                project=p, by=self.cast["clerk"], amount=amount, payee="施工单位",
-                paid_on=timezone.localdate(), receipt=pdf_upload() if pdf else png_upload(),
+                project=p,
+                by=self.cast["clerk"],
+                amount=amount,
+                payee="施工单位",
+                paid_on=timezone.localdate(),
+                receipt=pdf_upload() if pdf else png_upload(),
             )
 
         if p.state not in ledger.SPENDING_STATES:
@@ -235,18 +272,32 @@ class LedgerMachine(RuleBasedStateMachine):
     def bad_input_writes_nothing(self, pick: int, bad: str) -> None:
         p = self._project(pick, *ledger.SPENDING_STATES)
         if p is not None:
-            self._refused(Invalid, lambda: ledger.expenditure_record(
-                project=p, by=self.cast["clerk"], amount=bad, payee="x", paid_on=timezone.localdate(),
-                receipt=png_upload()))
-        self._refused(Invalid, lambda: ledger.appropriate(fund=self.fund, amount=bad, by=self.cast["supervisor"]))
+            self._refused(
+                Invalid,
+                lambda: ledger.expenditure_record(
+                    project=p,
+                    by=self.cast["clerk"],
+                    amount=bad,
+                    payee="x",
+                    paid_on=timezone.localdate(),
+                    receipt=png_upload(),
+                ),
+            )
+        self._refused(
+            Invalid,
+            lambda: ledger.appropriate(fund=self.fund, amount=bad, by=self.cast["supervisor"]),
+        )
 
     @precondition(_has(State.EXECUTING, State.RECTIFYING))
     @rule(pick=PICK)
     def deliver(self, pick: int) -> None:
         p = self._project(pick, State.EXECUTING, State.RECTIFYING)
         assert p is not None
-        self._track(walk_to(p, State.EVALUATING, self.cast) if p.state == State.EXECUTING else
-                    ps.project_finish_rectification(project=p, by=self.cast["clerk"], report="已整改"))
+        self._track(
+            walk_to(p, State.EVALUATING, self.cast)
+            if p.state == State.EXECUTING
+            else ps.project_finish_rectification(project=p, by=self.cast["clerk"], report="已整改")
+        )
 
     @precondition(_has(State.EVALUATING))
     @rule(pick=PICK, passed=st.booleans())
@@ -263,13 +314,25 @@ class LedgerMachine(RuleBasedStateMachine):
         event(f"evaluation → {p.state}")
 
     @precondition(_has())
-    @rule(pick=PICK, amount=SMALL, receipt=st.booleans(), in_kind=st.booleans(),
-          who=st.sampled_from(["unit", "company", "resident"]))
+    @rule(
+        pick=PICK,
+        amount=SMALL,
+        receipt=st.booleans(),
+        in_kind=st.booleans(),
+        who=st.sampled_from(["unit", "company", "resident"]),
+    )
     def cofund(self, pick: int, amount: Decimal, receipt: bool, in_kind: bool, who: str) -> None:
         p = self._project(pick)
         assert p is not None
-        kw = {"project": p, "by": self.cast["clerk"], "amount": amount, "contributor": "共建方",
-              "contributor_kind": who, "in_kind": in_kind, "in_kind_description": "物资" if in_kind else ""}
+        kw = {
+            "project": p,
+            "by": self.cast["clerk"],
+            "amount": amount,
+            "contributor": "共建方",
+            "contributor_kind": who,
+            "in_kind": in_kind,
+            "in_kind_description": "物资" if in_kind else "",
+        }
         if p.state in ledger.NO_COFUNDING_STATES:
             self._refused(Conflict, lambda: ledger.cofund_pledge(**kw))
             event("co-funding refused: state")
@@ -284,17 +347,27 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(pick=PICK)
     def reverse(self, pick: int) -> None:
         kinds = list(ledger.REVERSIBLE_BY)
-        pks = sorted(LedgerEntry.objects.filter(fund=self.fund, kind__in=kinds).values_list("pk", flat=True))
-        e = LedgerEntry.objects.select_related("fund__community", "project").get(pk=pks[pick % len(pks)])
+        pks = sorted(
+            LedgerEntry.objects.filter(fund=self.fund, kind__in=kinds).values_list("pk", flat=True)
+        )
+        e = LedgerEntry.objects.select_related("fund__community", "project").get(
+            pk=pks[pick % len(pks)]
+        )
         who = self.cast["supervisor"] if e.kind == EntryKind.APPROPRIATION else self.cast["clerk"]
-        if ledger.is_reversed(e) or (e.kind == EntryKind.APPROPRIATION and e.amount > self._available()):
+        if ledger.is_reversed(e) or (
+            e.kind == EntryKind.APPROPRIATION and e.amount > self._available()
+        ):
             self._refused(Conflict, lambda: ledger.entry_reverse(entry=e, by=who, reason="更正"))
             event("reversal refused")
             return
         ledger.entry_reverse(entry=e, by=who, reason="更正")
         event(f"reversed {e.kind}" + (f" of a {e.project.state} project" if e.project else ""))
-        field_ = {EntryKind.APPROPRIATION: "appropriated", EntryKind.EXPENDITURE: "spent",
-                  EntryKind.COFUND_RECEIPT: "cofunded", EntryKind.COFUND_PLEDGE: "pledged"}[EntryKind(e.kind)]
+        field_ = {
+            EntryKind.APPROPRIATION: "appropriated",
+            EntryKind.EXPENDITURE: "spent",
+            EntryKind.COFUND_RECEIPT: "cofunded",
+            EntryKind.COFUND_PLEDGE: "pledged",
+        }[EntryKind(e.kind)]
         self.model[field_] -= e.amount
 
     @rule(pick=PICK)
@@ -312,7 +385,10 @@ class LedgerMachine(RuleBasedStateMachine):
         html = page.content.decode()
         for when in ("opening", "closing"):
             for name in CSV_BALANCES:
-                assert f'data-figure="{when}-{name}" data-value="{got[when][name]}"' in html, (when, name)
+                assert f'data-figure="{when}-{name}" data-value="{got[when][name]}"' in html, (
+                    when,
+                    name,
+                )
 
     # --- invariants -----------------------------------------------------------------------
     @invariant()
@@ -323,11 +399,17 @@ class LedgerMachine(RuleBasedStateMachine):
         rows = list(LedgerEntry.objects.filter(fund=self.fund).select_related("reverses"))
         assert ledger.sum_effects(rows) == b
         assert (b.appropriated, b.spent, b.cofunded, b.pledged) == (
-            self.model["appropriated"], self.model["spent"], self.model["cofunded"], self.model["pledged"])
+            self.model["appropriated"],
+            self.model["spent"],
+            self.model["cofunded"],
+            self.model["pledged"],
+        )
 
     @invariant()
     def project_invariants(self) -> None:
-        by_project = ledger.balances_by(LedgerEntry.objects.filter(project_id__in=list(self.states)), "project_id")
+        by_project = ledger.balances_by(
+            LedgerEntry.objects.filter(project_id__in=list(self.states)), "project_id"
+        )
         states = dict(Project.objects.filter(pk__in=list(self.states)).values_list("pk", "state"))
         assert states == self.states
         for pk, state in states.items():
@@ -357,7 +439,9 @@ class LedgerMachine(RuleBasedStateMachine):
             assert got["closing"][name] == getattr(s.closing, name)
         # this month's closing is where the ledger stands now; it opened where last month closed
         assert s.closing == ledger.fund_balances(self.fund)
-        before = ledger.statement_build(community=self.community, month=ledger.previous_month(month))
+        before = ledger.statement_build(
+            community=self.community, month=ledger.previous_month(month)
+        )
         assert before.closing == s.opening
 
 
@@ -366,11 +450,12 @@ def test_ledger_invariants_hold_under_random_operations(money_urls: None) -> Non
     run_state_machine_as_test(
         LedgerMachine,
         settings=settings(
-            max_examples=20, stateful_step_count=40, deadline=None,
+            max_examples=20,
+            stateful_step_count=40,
+            deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ),
     )
     # the random sequences reached money being spent and evaluations deciding the holdback
     assert SEEN["expenditure recorded"] > 0, SEEN
     assert sum(n for k, n in SEEN.items() if k.startswith("evaluation →")) > 0, SEEN
-

@@ -21,17 +21,30 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("money_urls")]
 
 
 def form(**over: Any) -> dict[str, Any]:
-    data = {"amount": "1500.00", "payee": "李师傅水电维修", "paid_on": timezone.localdate().isoformat(),
-            "receipt": png_upload(), "memo": "更换线路"}
+    data = {
+        "amount": "1500.00",
+        "payee": "李师傅水电维修",
+        "paid_on": timezone.localdate().isoformat(),
+        "receipt": png_upload(),
+        "memo": "更换线路",
+    }
     data.update(over)
     return data
 
 
 # --- the panel ------------------------------------------------------------------------------
-def test_project_page_shows_money_panel(project_in: Any, cast: dict[str, Any], client_for: Any) -> None:
+def test_project_page_shows_money_panel(
+    project_in: Any, cast: dict[str, Any], client_for: Any
+) -> None:
     p = project_in(State.EXECUTING, amount="10000.00")
-    ledger.expenditure_record(project=p, by=cast["clerk"], amount="1200", payee="明亮照明",
-                              paid_on=timezone.localdate(), receipt=png_upload())
+    ledger.expenditure_record(
+        project=p,
+        by=cast["clerk"],
+        amount="1200",
+        payee="明亮照明",
+        paid_on=timezone.localdate(),
+        receipt=png_upload(),
+    )
     for path in (f"/projects/{p.pk}/", f"/projects/{p.pk}/money/"):
         html = Client().get(path).content.decode()
         assert 'data-figure="allocated">10,000.00<' in html
@@ -55,7 +68,9 @@ def test_panel_template_renders_by_include(project_in: Any) -> None:
 
 
 # --- the clerk's forms ------------------------------------------------------------------------
-def test_clerk_records_expenditure_by_form(project_in: Any, cast: dict[str, Any], client_for: Any) -> None:
+def test_clerk_records_expenditure_by_form(
+    project_in: Any, cast: dict[str, Any], client_for: Any
+) -> None:
     p = project_in(State.EXECUTING)
     c = client_for(cast["clerk"])
     page = c.get(f"/projects/{p.pk}/money/expenditures/new/")
@@ -66,14 +81,31 @@ def test_clerk_records_expenditure_by_form(project_in: Any, cast: dict[str, Any]
     assert (e.amount, e.payee, e.memo) == (Decimal("1500.00"), "李师傅水电维修", "更换线路")
 
 
-@pytest.mark.parametrize("over, message, field", [
-    ({"amount": "-3"}, "大于零", "amount"),
-    ({"amount": "2.345"}, "两位小数", "amount"),
-    ({"amount": "9000"}, "超出已拨付未支出余额", "amount"),
-    ({"receipt": SimpleUploadedFile("a.pdf", b"GIF89a-not-really", content_type="application/pdf")}, "PDF", "receipt"),
-])
-def test_bad_expenditure_form_shows_error_and_writes_nothing(project_in: Any, cast: dict[str, Any], client_for: Any,
-                                                             over: dict[str, Any], message: str, field: str) -> None:
+@pytest.mark.parametrize(
+    "over, message, field",
+    [
+        ({"amount": "-3"}, "大于零", "amount"),
+        ({"amount": "2.345"}, "两位小数", "amount"),
+        ({"amount": "9000"}, "超出已拨付未支出余额", "amount"),
+        (
+            {
+                "receipt": SimpleUploadedFile(
+                    "a.pdf", b"GIF89a-not-really", content_type="application/pdf"
+                )
+            },
+            "PDF",
+            "receipt",
+        ),
+    ],
+)
+def test_bad_expenditure_form_shows_error_and_writes_nothing(
+    project_in: Any,
+    cast: dict[str, Any],
+    client_for: Any,
+    over: dict[str, Any],
+    message: str,
+    field: str,
+) -> None:
     p = project_in(State.EXECUTING)
     before = LedgerEntry.objects.count()
     r = client_for(cast["clerk"]).post(f"/projects/{p.pk}/money/expenditures/new/", form(**over))
@@ -83,10 +115,14 @@ def test_bad_expenditure_form_shows_error_and_writes_nothing(project_in: Any, ca
     assert LedgerEntry.objects.count() == before
 
 
-def test_expenditure_form_on_closed_project_is_409(project_in: Any, cast: dict[str, Any], client_for: Any) -> None:
+def test_expenditure_form_on_closed_project_is_409(
+    project_in: Any, cast: dict[str, Any], client_for: Any
+) -> None:
     p = project_in(State.CLOSED)
     before = LedgerEntry.objects.count()
-    r = client_for(cast["clerk"]).post(f"/projects/{p.pk}/money/expenditures/new/", form(amount="1"))
+    r = client_for(cast["clerk"]).post(
+        f"/projects/{p.pk}/money/expenditures/new/", form(amount="1")
+    )
     assert r.status_code == 409 and "已结项" in r.content.decode()
     assert LedgerEntry.objects.count() == before
 
@@ -107,15 +143,33 @@ def test_cofunding_form(project_in: Any, cast: dict[str, Any], client_for: Any) 
     p = project_in(State.EXECUTING)
     c = client_for(cast["clerk"])
     assert c.get(f"/projects/{p.pk}/money/cofunding/new/").status_code == 200
-    r = c.post(f"/projects/{p.pk}/money/cofunding/new/", {
-        "kind": "receipt", "contributor": "区医院", "contributor_kind": "unit", "amount": "800",
-        "in_kind": "on", "in_kind_description": "4 张长椅", "paid_on": timezone.localdate().isoformat()})
+    r = c.post(
+        f"/projects/{p.pk}/money/cofunding/new/",
+        {
+            "kind": "receipt",
+            "contributor": "区医院",
+            "contributor_kind": "unit",
+            "amount": "800",
+            "in_kind": "on",
+            "in_kind_description": "4 张长椅",
+            "paid_on": timezone.localdate().isoformat(),
+        },
+    )
     assert r.status_code == 302
-    r = c.post(f"/projects/{p.pk}/money/cofunding/new/", {
-        "kind": "pledge", "contributor": "幸福物业", "contributor_kind": "company", "amount": "5000"})
+    r = c.post(
+        f"/projects/{p.pk}/money/cofunding/new/",
+        {
+            "kind": "pledge",
+            "contributor": "幸福物业",
+            "contributor_kind": "company",
+            "amount": "5000",
+        },
+    )
     assert r.status_code == 302
-    r = c.post(f"/projects/{p.pk}/money/cofunding/new/", {
-        "kind": "pledge", "contributor": "幸福物业", "contributor_kind": "company", "amount": "0"})
+    r = c.post(
+        f"/projects/{p.pk}/money/cofunding/new/",
+        {"kind": "pledge", "contributor": "幸福物业", "contributor_kind": "company", "amount": "0"},
+    )
     assert r.status_code == 400
     assert_money(p, cofunded="800", pledged="5000")
     assert ledger.project_balances(p).cofunded_in_kind == Decimal("800.00")
@@ -123,8 +177,14 @@ def test_cofunding_form(project_in: Any, cast: dict[str, Any], client_for: Any) 
 
 def test_reverse_form(project_in: Any, cast: dict[str, Any], client_for: Any) -> None:
     p = project_in(State.EXECUTING)
-    e = ledger.expenditure_record(project=p, by=cast["clerk"], amount="500", payee="李师傅",
-                                  paid_on=timezone.localdate(), receipt=png_upload())
+    e = ledger.expenditure_record(
+        project=p,
+        by=cast["clerk"],
+        amount="500",
+        payee="李师傅",
+        paid_on=timezone.localdate(),
+        receipt=png_upload(),
+    )
     c = client_for(cast["clerk"])
     assert c.get(f"/ledger/{e.pk}/reverse/").status_code == 200
     assert c.post(f"/ledger/{e.pk}/reverse/", {"reason": ""}).status_code == 400
@@ -147,25 +207,45 @@ def test_fund_admin_is_for_supervisors(fund: Fund, cast: dict[str, Any], client_
     assert Client().get("/funds/").status_code == 302
 
 
-def test_supervisor_creates_fund_and_appropriates_by_form(community: Community, cast: dict[str, Any],
-                                                          client_for: Any) -> None:
+def test_supervisor_creates_fund_and_appropriates_by_form(
+    community: Community, cast: dict[str, Any], client_for: Any
+) -> None:
     c = client_for(cast["supervisor"])
     assert c.get("/funds/new/").status_code == 200
-    r = c.post("/funds/new/", {"community": community.pk, "year": 2031, "name": "", "amount": "900000"})
+    r = c.post(
+        "/funds/new/", {"community": community.pk, "year": 2031, "name": "", "amount": "900000"}
+    )
     assert r.status_code == 302
     fund = Fund.objects.get(community=community, year=2031)
     assert c.post("/funds/new/", {"community": community.pk, "year": 2031}).status_code == 409
-    assert c.post("/funds/new/", {"community": community.pk, "year": 2032, "amount": "1.234"}).status_code == 400
-    assert c.post(f"/funds/{fund.pk}/appropriate/", {"amount": "100000", "memo": "追加"}).status_code == 302
-    assert client_for(cast["clerk"]).post(f"/funds/{fund.pk}/appropriate/", {"amount": "1"}).status_code == 403
+    assert (
+        c.post(
+            "/funds/new/", {"community": community.pk, "year": 2032, "amount": "1.234"}
+        ).status_code
+        == 400
+    )
+    assert (
+        c.post(f"/funds/{fund.pk}/appropriate/", {"amount": "100000", "memo": "追加"}).status_code
+        == 302
+    )
+    assert (
+        client_for(cast["clerk"])
+        .post(f"/funds/{fund.pk}/appropriate/", {"amount": "1"})
+        .status_code
+        == 403
+    )
     page = Client().get(f"/funds/{fund.pk}/").content.decode()  # the fund's page is public
     assert 'data-figure="available">1,000,000.00<' in page and "拨入经费" in page
     assert "money-fund-appropriate" not in page and "/appropriate/" not in page
 
 
-def test_supervisor_carries_over_by_form(community: Community, cast: dict[str, Any], client_for: Any) -> None:
+def test_supervisor_carries_over_by_form(
+    community: Community, cast: dict[str, Any], client_for: Any
+) -> None:
     with at(datetime(2030, 3, 1, 9)):
-        old = ledger.fund_create(community=community, year=2030, by=cast["supervisor"], amount="300000")
+        old = ledger.fund_create(
+            community=community, year=2030, by=cast["supervisor"], amount="300000"
+        )
     with at(datetime(2031, 1, 8, 9)):
         new = ledger.fund_create(community=community, year=2031, by=cast["supervisor"])
         c = client_for(cast["supervisor"])
@@ -178,7 +258,9 @@ def test_supervisor_carries_over_by_form(community: Community, cast: dict[str, A
 
 
 # --- the admin ------------------------------------------------------------------------------
-def test_admin_shows_ledger_read_only(project_in: Any, cast: dict[str, Any], client_for: Any) -> None:
+def test_admin_shows_ledger_read_only(
+    project_in: Any, cast: dict[str, Any], client_for: Any
+) -> None:
     p = project_in(State.EXECUTING)
     admin = make_user("root", is_staff=True, is_superuser=True)
     c = client_for(admin)
@@ -187,12 +269,26 @@ def test_admin_shows_ledger_read_only(project_in: Any, cast: dict[str, Any], cli
     assert c.get("/admin/projects/ledgerentry/").status_code == 200
     assert c.get(f"/admin/projects/ledgerentry/{entry.pk}/change/").status_code == 200  # view only
     assert c.get("/admin/projects/ledgerentry/add/").status_code == 403
-    assert c.post(f"/admin/projects/ledgerentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
-    assert c.post(f"/admin/projects/ledgerentry/{entry.pk}/change/", {"amount": "1"}).status_code == 403
+    assert (
+        c.post(f"/admin/projects/ledgerentry/{entry.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+    assert (
+        c.post(f"/admin/projects/ledgerentry/{entry.pk}/change/", {"amount": "1"}).status_code
+        == 403
+    )
     assert LedgerEntry.objects.get(pk=entry.pk).amount == entry.amount
-    for path in ("/admin/projects/project/", f"/admin/projects/project/{p.pk}/change/", "/admin/projects/fund/",
-                 "/admin/projects/projectevent/", "/admin/projects/community/", "/admin/projects/membership/",
-                 "/admin/projects/street/", "/admin/projects/grid/", "/admin/projects/comment/"):
+    for path in (
+        "/admin/projects/project/",
+        f"/admin/projects/project/{p.pk}/change/",
+        "/admin/projects/fund/",
+        "/admin/projects/projectevent/",
+        "/admin/projects/community/",
+        "/admin/projects/membership/",
+        "/admin/projects/street/",
+        "/admin/projects/grid/",
+        "/admin/projects/comment/",
+    ):
         assert c.get(path).status_code == 200, path
     assert c.get("/admin/projects/project/add/").status_code == 403
     html = c.get(f"/admin/projects/project/{p.pk}/change/").content.decode()
