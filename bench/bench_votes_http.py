@@ -241,6 +241,41 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
+# --- CPU accounting (robust to other load on a shared machine) ------------------------------
+def _cpu_of(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_pids(master: int) -> tuple[list[int], list[int]]:
+    """The gunicorn workers (children of ``master``) and the PostgreSQL backends serving them."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == master:
+                pids.append(int(entry.name))
+    import psycopg
+
+    with psycopg.connect(f"{server_url()}/postgres") as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [DB_NAME],
+        ).fetchall()
+    return pids, [int(pid) for (pid,) in rows if Path(f"/proc/{pid}").exists()]
+
+
+def cpu_total(pids: list[int]) -> float:
+    return sum(_cpu_of(pid) for pid in pids)
+
+
 # --- the client ------------------------------------------------------------------------------
 @dataclass
 class Run:
@@ -248,6 +283,8 @@ class Run:
     latencies: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     seconds: float = 0.0
+    cpu: float = 0.0  # server CPU seconds (gunicorn workers + PostgreSQL backends)
+    db_cpu: float = 0.0  # of which PostgreSQL backends
 
     def ok(self, expected: int) -> int:
         return self.statuses.get(expected, 0)
@@ -258,15 +295,25 @@ class Run:
             return float("nan")
         return xs[min(len(xs) - 1, int(q * len(xs)))] * 1000
 
-    def add(self, other: Run) -> None:
+    def add(self, other: Run, cpu: float = 0.0, db_cpu: float = 0.0) -> None:
         self.latencies += other.latencies
         self.seconds += other.seconds
+        self.cpu += cpu
+        self.db_cpu += db_cpu
         for code, n in other.statuses.items():
             self.statuses[code] = self.statuses.get(code, 0) + n
 
     @property
     def rate(self) -> float:
         return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_ms(self) -> float:
+        return self.cpu / len(self.latencies) * 1000 if self.latencies else float("nan")
+
+    @property
+    def db_cpu_ms(self) -> float:
+        return self.db_cpu / len(self.latencies) * 1000 if self.latencies else float("nan")
 
 
 async def request(port: int, method: str, path: str, body: bytes, headers: dict[str, str]) -> int:
@@ -332,8 +379,10 @@ def wait_until_up(port: int, proc: subprocess.Popen[bytes]) -> None:
 def report(run: Run, expected: int) -> str:
     errors = len(run.latencies) - run.ok(expected)
     return (
-        f"{run.name:<28} {run.rate:8.0f} req/s   p50 {run.pct(0.50):6.1f} ms   "
-        f"p99 {run.pct(0.99):6.1f} ms   {len(run.latencies)} requests, {errors} not {expected}"
+        f"{run.name:<24} {run.rate:7.0f} req/s  p50 {run.pct(0.50):6.1f} ms  "
+        f"p99 {run.pct(0.99):6.1f} ms  server CPU {run.cpu_ms:5.2f} ms/req "
+        f"(PostgreSQL {run.db_cpu_ms:4.2f})  "
+        f"{len(run.latencies)} requests, {errors} not {expected}"
     )
 
 
@@ -371,13 +420,18 @@ def main() -> int:
             # Alternate the two in slices, so that load from anything else on the machine
             # weighs on both alike.
             bare, votes = Run("bare JSON endpoint"), Run("evaluation vote (201)")
+            workers, backends = server_pids(proc.pid)
             per = -(-args.requests // args.rounds)
             for i in range(args.rounds):
                 chunk = measured[i * per : (i + 1) * per]
-                bare.add(
-                    asyncio.run(drive(port, "", "/bench/ok/", [""] * len(chunk), args.concurrency))
-                )
-                votes.add(asyncio.run(drive(port, "", vote_path, chunk, args.concurrency)))
+                for run, path, who in (
+                    (bare, "/bench/ok/", [""] * len(chunk)),
+                    (votes, vote_path, chunk),
+                ):
+                    before, db_before = cpu_total(workers), cpu_total(backends)
+                    part = asyncio.run(drive(port, "", path, who, args.concurrency))
+                    db = cpu_total(backends) - db_before
+                    run.add(part, cpu_total(workers) - before + db, db)
         finally:
             stop(proc)
         participations, stored = json.loads(run_django(COUNT, env))
@@ -398,6 +452,12 @@ def main() -> int:
         f"({'none lost, none doubled' if intact else 'MISMATCH'})"
     )
     ratio = votes.rate / bare.rate if bare.rate else 0.0
+    cpu_ratio = bare.cpu_ms / votes.cpu_ms if votes.cpu_ms else 0.0
+    print(
+        f"server CPU per request (gunicorn workers + PostgreSQL backends, insensitive to other "
+        f"load): bare {bare.cpu_ms:.2f} ms, vote {votes.cpu_ms:.2f} ms → a CPU-bound box would "
+        f"serve votes at {cpu_ratio:.0%} of the bare rate"
+    )
     verdict = "PASS" if ratio >= TARGET and intact else "MISS"
     print(
         f"votes/s vs bare: {ratio:.0%} (target ≥ {TARGET:.0%}); "

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from notifications.events import publish_many, user_group
-from notifications.kinds import KINDS, kind_info
+from notifications.kinds import KINDS
 from notifications.models import Notification, NotificationPreference
 from notifications.selectors import choices_for, chunks, unread_counts
 
@@ -35,7 +35,6 @@ def notification_payload(n: Notification) -> dict[str, Any]:
     return {
         "id": n.pk,
         "kind": n.kind,
-        "label": str(kind_info(n.kind).label),
         "verb": n.verb,
         "project_id": n.project_id,
         "project_title": n.project_title,

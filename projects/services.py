@@ -456,8 +456,7 @@ def project_pass_evaluation(*, project: Project, by: User, reason: str) -> Proje
     holdback is paid out — the vote is what pays it."""
 
     def pay(p: Project) -> None:
-        ledger.return_unspent(project=p, by=by, memo=_("结项：预付款结余退回经费"))
-        ledger.release_holdback(project=p, by=by)
+        ledger.release_holdback(project=p, by=by)  # returns the unspent advance, pays the holdback
 
     return _fire(project=project, name="pass_evaluation", by=by, reason=reason, after=pay)
 

@@ -36,6 +36,7 @@
     try { ws = new WebSocket(url); } catch (e) { schedule(); return; }
     ws.onopen = function () {
       delay = 1000;
+      badge.setAttribute("data-live", "open");
       pinger = setInterval(function () {
         if (ws.readyState === 1) ws.send('{"type":"ping"}');
       }, 25000);
@@ -48,6 +49,7 @@
     };
     ws.onclose = function (e) {
       clearInterval(pinger); pinger = null;
+      badge.setAttribute("data-live", "closed");
       if (e.code === 4403) return; // signed out: nothing to listen to
       schedule();
     };

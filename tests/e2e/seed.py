@@ -10,6 +10,8 @@ import argparse
 import json
 import os
 
+PASSWORD = "e2e-pw"
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
@@ -37,7 +39,7 @@ def main() -> None:
     slug = args.slug
 
     def person(name: str, role: str, community: Community, household: str = "") -> object:
-        user = users.create_user(username=f"{slug}-{name}", password="e2e-pw")
+        user = users.create_user(username=f"{slug}-{name}", password=PASSWORD)
         Membership.objects.create(user=user, role=role, community=community, household=household)
         return user
 
@@ -66,12 +68,23 @@ def main() -> None:
     project = to_evaluation(
         project, cosigners=residents[1:2], clerk=clerk, council=council, committee=committee
     )
-    tokens = [Token.objects.create(user=r).key for r in residents]  # type: ignore[misc]
-    print(
-        json.dumps(
-            {"slug": slug, "project_id": project.pk, "tokens": tokens, "title": project.title}
-        )
+    collecting = project_create(
+        by=residents[0],
+        community=community,
+        title="单元门禁维修",
+        summary="2号楼单元门禁坏了一个月，外来人员随意进出。",
+        submit=True,
     )
+    tokens = [Token.objects.create(user=r).key for r in residents]  # type: ignore[misc]
+    out = {
+        "slug": slug,
+        "project_id": project.pk,
+        "collecting_id": collecting.pk,
+        "tokens": tokens,
+        "usernames": [r.username for r in residents],  # type: ignore[attr-defined]
+        "password": PASSWORD,
+    }
+    print(json.dumps(out))
 
 
 if __name__ == "__main__":

@@ -120,3 +120,33 @@ def test_screen_reconnects_by_itself_after_the_server_restarts(browser: Any, sta
     )
     assert browser.execute_script("return window.__sameDocument === true;"), "the page reloaded"
     browser.save_screenshot(str(ARTIFACTS / "screen-reconnected.png"))
+
+
+def test_header_badge_counts_a_new_notification_without_reload(browser: Any, stack: Stack) -> None:
+    data = stack.seed("badge-live", voters=4)
+    browser.get(f"{stack.server.url}/accounts/login/?next=/notifications/")
+    browser.find_element(By.NAME, "username").send_keys(data["usernames"][0])
+    browser.find_element(By.NAME, "password").send_keys(data["password"])
+    browser.find_element(By.CSS_SELECTOR, "form.stack button[type=submit]").click()
+    WebDriverWait(browser, 10).until(
+        lambda d: d.find_element(By.ID, "unread-count").get_attribute("data-live") == "open"
+    )
+    browser.execute_script("window.__sameDocument = true;")
+    before = int(browser.find_element(By.ID, "unread-count").get_attribute("textContent") or 0)
+    # A neighbour co-signs the proposer's collecting proposal: the threshold (1) is met, the
+    # proposal moves to screening, and the proposer is told.
+    started = time.monotonic()
+    status, body = live.api_post(
+        f"{stack.server.url}/api/v1/projects/{data['collecting_id']}/cosign/", data["tokens"][2], {}
+    )
+    assert status == 201, body
+    WebDriverWait(browser, UPDATE_WITHIN - (time.monotonic() - started), poll_frequency=0.05).until(
+        lambda d: (
+            d.find_element(By.ID, "unread-count").get_attribute("textContent") == str(before + 1)
+        )
+    )
+    notice = browser.find_element(By.ID, "live-notice")
+    assert "hidden" not in (notice.get_attribute("class") or "")
+    assert "单元门禁维修" in notice.text
+    assert browser.execute_script("return window.__sameDocument === true;"), "the page reloaded"
+    browser.save_screenshot(str(ARTIFACTS / "header-badge.png"))
