@@ -17,6 +17,11 @@ channel layer when ``BENCH_REDIS_URL`` / ``REDIS_URL`` is set), DEBUG off. The s
 5. checks that every 201 left exactly one participation and one ballot (nothing lost, nothing
    doubled), prints req/s, p50 and p99 for both, the ratio and PASS (≥ 50 %) or MISS.
 
+The two endpoints are driven in alternating slices (``--rounds``) so that other load on a shared
+machine weighs on both alike, and the server CPU each request costs (gunicorn workers plus the
+PostgreSQL backends serving them, read from ``/proc``) is printed too: that figure moves far less
+with other load than req/s do, and its ratio is what a dedicated CPU-bound box would show.
+
 Run: ``.venv/bin/python bench/bench_votes_http.py [--requests 3000] [--workers 3]``. Exit status 1
 if a vote was lost or doubled; a speed MISS is reported, not an error.
 Needs ``BENCH_PG_URL`` (server URL without a database, default
@@ -272,8 +277,15 @@ def server_pids(master: int) -> tuple[list[int], list[int]]:
     return pids, [int(pid) for (pid,) in rows if Path(f"/proc/{pid}").exists()]
 
 
-def cpu_total(pids: list[int]) -> float:
-    return sum(_cpu_of(pid) for pid in pids)
+def cpu_snapshot(master: int) -> tuple[dict[int, float], dict[int, float]]:
+    workers, backends = server_pids(master)
+    return {p: _cpu_of(p) for p in workers}, {p: _cpu_of(p) for p in backends}
+
+
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds spent between two snapshots by the processes alive at the second (a process
+    that started in between counts whole; one that ended in between is lost: a small undercount)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
 # --- the client ------------------------------------------------------------------------------
@@ -420,7 +432,6 @@ def main() -> int:
             # Alternate the two in slices, so that load from anything else on the machine
             # weighs on both alike.
             bare, votes = Run("bare JSON endpoint"), Run("evaluation vote (201)")
-            workers, backends = server_pids(proc.pid)
             per = -(-args.requests // args.rounds)
             for i in range(args.rounds):
                 chunk = measured[i * per : (i + 1) * per]
@@ -428,10 +439,11 @@ def main() -> int:
                     (bare, "/bench/ok/", [""] * len(chunk)),
                     (votes, vote_path, chunk),
                 ):
-                    before, db_before = cpu_total(workers), cpu_total(backends)
+                    app_before, db_before = cpu_snapshot(proc.pid)
                     part = asyncio.run(drive(port, "", path, who, args.concurrency))
-                    db = cpu_total(backends) - db_before
-                    run.add(part, cpu_total(workers) - before + db, db)
+                    app_after, db_after = cpu_snapshot(proc.pid)
+                    app, db = cpu_spent(app_before, app_after), cpu_spent(db_before, db_after)
+                    run.add(part, app + db, db)
         finally:
             stop(proc)
         participations, stored = json.loads(run_django(COUNT, env))
@@ -454,7 +466,7 @@ def main() -> int:
     ratio = votes.rate / bare.rate if bare.rate else 0.0
     cpu_ratio = bare.cpu_ms / votes.cpu_ms if votes.cpu_ms else 0.0
     print(
-        f"server CPU per request (gunicorn workers + PostgreSQL backends, insensitive to other "
+        f"server CPU per request (gunicorn workers + PostgreSQL backends; far less sensitive to other "
         f"load): bare {bare.cpu_ms:.2f} ms, vote {votes.cpu_ms:.2f} ms → a CPU-bound box would "
         f"serve votes at {cpu_ratio:.0%} of the bare rate"
     )

@@ -29,7 +29,7 @@ from deliberation.models import EvaluationRound
 from projects.errors import Forbidden
 from projects.models import Community, Project, Role, State, Street
 
-RECENT_RESULTS = 5
+RECENT_RESULTS = 3
 # The page a QR code of an open budget ballot leads to (the round's page, where residents vote);
 # where it is not routed the code leads to the community's project list.
 BALLOT_PAGE = "round-detail"
@@ -183,6 +183,7 @@ def _labels() -> dict[str, str]:
         "voters": _("投票人数"),
         "cost": _("成本"),
         "approvals": _("票"),
+        "more": _("另有 %(n)s 个项目"),
         "recent": _("最近评议结果"),
         "passed": _("通过"),
         "failed": _("未通过"),

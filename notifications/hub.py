@@ -52,7 +52,12 @@ class Hub:
                     asyncio.ensure_future(self._keep_groups(self.channel)),
                 ]
             if group not in self.members:
-                await self.layer.group_add(group, self.channel)
+                try:
+                    await self.layer.group_add(group, self.channel)
+                except Exception:
+                    if not self.members:
+                        await self._stop()
+                    raise
                 self.members[group] = weakref.WeakSet()
             self.members[group].add(listener)
 

@@ -32,7 +32,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max, Min, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -354,13 +354,18 @@ def fund_create(
     year = _parse_year(year)
     value = parse_amount(amount) if amount not in (None, "") else None
     name = _clean_memo(name, field="name")[:120]
+    exists = Conflict(
+        _("%(community)s %(year)s 年度经费已设立") % {"community": community, "year": year},
+        allowed=[],
+    )
     with transaction.atomic():
-        if Fund.objects.select_for_update().filter(community=community, year=year).exists():
-            raise Conflict(
-                _("%(community)s %(year)s 年度经费已设立") % {"community": community, "year": year},
-                allowed=[],
-            )
-        fund = Fund.objects.create(community=community, year=year, name=name)
+        if Fund.objects.filter(community=community, year=year).exists():
+            raise exists
+        try:
+            with transaction.atomic():  # two supervisors at once: the unique constraint decides
+                fund = Fund.objects.create(community=community, year=year, name=name)
+        except IntegrityError:
+            raise exists from None
         if value is not None:
             _entry(fund, None, EntryKind.APPROPRIATION, value, by, _("拨入经费"))
         if carry_over:

@@ -9,7 +9,7 @@ writes the ``ProjectEvent`` audit row, moves the money, and publishes events on 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -37,7 +37,6 @@ from projects.models import (
 )
 from projects.models.lifecycle import (
     CONDITION_MESSAGES,
-    MAX_AMOUNT,
     SYSTEM,
     TRANSITION_ROLES,
     user_may,
@@ -105,20 +104,11 @@ def _clean_reason(reason: str, *, required: bool) -> str:
 
 
 def parse_amount(value: Any, *, field: str = "amount") -> Decimal:
-    """A positive CNY amount with at most two decimals, below the column's limit."""
-    try:
-        amount = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise Invalid(_("金额格式不正确"), errors={field: [_("请输入数字")]}) from None
-    if not amount.is_finite():
-        raise Invalid(_("金额格式不正确"), errors={field: [_("请输入数字")]})
-    if amount <= 0:
-        raise Invalid(_("金额必须大于零"), errors={field: [_("必须大于零")]})
-    if amount != amount.quantize(Decimal("0.01")):
-        raise Invalid(_("金额最多保留两位小数"), errors={field: [_("最多两位小数")]})
-    if amount > MAX_AMOUNT:
-        raise Invalid(_("金额过大"), errors={field: [_("金额过大")]})
-    return amount
+    """A positive CNY amount with at most two decimals (the ledger's rules). A JSON number from
+    an API client is read through its shortest decimal form, so ``12.34`` stays exactly 12.34."""
+    if isinstance(value, float):
+        value = repr(value)
+    return ledger.parse_amount(value, field=field)
 
 
 def _validate(project: Project) -> None:

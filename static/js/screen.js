@@ -12,6 +12,7 @@
   var snapshot = JSON.parse(document.getElementById("screen-snapshot").textContent);
   var wsPath = body.getAttribute("data-ws");
   var snapshotUrl = body.getAttribute("data-snapshot");
+  var MAX_STANDINGS = 8; // a ballot shows its leading projects; the rest are counted
 
   // --- small helpers ------------------------------------------------------------------------
   function el(tag, cls, text) {
@@ -107,11 +108,13 @@
     metrics.appendChild(metric("satisfaction", L.satisfaction, e.tally.satisfaction, e.tally.pass_rate, L.pass_line));
     metrics.appendChild(metric("turnout", L.turnout, e.tally.turnout, e.tally.min_turnout, L.min_turnout));
     main.appendChild(metrics);
-    main.appendChild(counts(e.tally));
+    var foot = el("div", "tally-foot");
+    foot.appendChild(counts(e.tally));
     var verdict = el("p", "verdict", e.tally.passing ? L.passing : L.not_passing);
     verdict.setAttribute("data-field", "passing");
     verdict.setAttribute("data-passing", e.tally.passing ? "1" : "0");
-    main.appendChild(verdict);
+    foot.appendChild(verdict);
+    main.appendChild(foot);
     card.appendChild(main);
     card.appendChild(qr(e.qr_svg, L.scan_evaluate, e.url));
     card._votes = e.tally.votes;
@@ -127,7 +130,7 @@
       L.voters + " " + b.voters + (b.eligible ? " / " + b.eligible : "") + " · " + L.closes + " " + b.closes_at_label));
     var top = b.entries.length ? b.entries[0].votes : 0;
     var list = el("ol", "standings");
-    b.entries.forEach(function (entry) {
+    b.entries.slice(0, MAX_STANDINGS).forEach(function (entry) {
       var li = el("li", "standing");
       var head = el("div", "standing-head");
       head.appendChild(el("span", "standing-name", entry.name));
@@ -142,6 +145,9 @@
       list.appendChild(li);
     });
     main.appendChild(list);
+    if (b.entries.length > MAX_STANDINGS) {
+      main.appendChild(el("p", "standings-more", fmt(L.more, b.entries.length - MAX_STANDINGS)));
+    }
     card.appendChild(main);
     card.appendChild(qr(b.qr_svg, L.scan_ballot, b.url));
     return card;
@@ -153,7 +159,7 @@
     var list = el("ul", "recent-list");
     rows.forEach(function (r) {
       var li = el("li", "recent-row " + (r.passed ? "ok" : "bad"));
-      li.appendChild(el("span", "recent-name", r.title));
+      li.appendChild(el("span", "recent-name", r.round > 1 ? r.title + " · " + fmt(L.round, r.round) : r.title));
       li.appendChild(el("span", "recent-figure", L.satisfaction + " " + pct(r.satisfaction) + " · " + L.turnout + " " + pct(r.turnout)));
       li.appendChild(el("span", "recent-verdict", r.passed ? L.passed : L.failed));
       list.appendChild(li);
@@ -174,15 +180,17 @@
     snapshot = snap;
     snap.evaluations.forEach(newest);
     var frag = document.createDocumentFragment();
+    var count = snap.evaluations.length + snap.ballots.length;
     var cards = el("div", "cards");
-    cards.setAttribute("data-count", snap.evaluations.length + snap.ballots.length);
+    cards.setAttribute("data-size", count <= 1 ? "1" : count === 2 ? "2" : "many");
     snap.evaluations.forEach(function (e) { cards.appendChild(evaluationCard(e)); });
     snap.ballots.forEach(function (b) { cards.appendChild(ballotCard(b)); });
     if (!snap.evaluations.length && !snap.ballots.length) {
       cards.appendChild(el("p", "screen-empty", L.empty));
     }
     frag.appendChild(cards);
-    if (snap.recent && snap.recent.length) frag.appendChild(recentList(snap.recent));
+    // Latest results only while the screen has room for them (one open item or none).
+    if (count <= 1 && snap.recent && snap.recent.length) frag.appendChild(recentList(snap.recent));
     board.replaceChildren(frag);
   }
 

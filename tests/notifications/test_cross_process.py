@@ -11,8 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from asgiref.sync import async_to_sync, sync_to_async
-from channels.layers import get_channel_layer
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connection
 from django.test import Client
@@ -45,7 +44,6 @@ def two_servers(transactional_db: None, tmp_path: Any) -> Iterator[tuple[live.Da
     reason = _shared_stack_available()
     if reason:
         pytest.skip(reason)
-    async_to_sync(get_channel_layer().flush)()
     env = live.server_env(_test_database_url(), settings.REDIS_URL)
     a, b = live.Daphne(env, tmp_path, "a"), live.Daphne(env, tmp_path, "b")
     try:
