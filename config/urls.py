@@ -1,3 +1,5 @@
+import os
+
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
@@ -21,3 +23,10 @@ urlpatterns = [
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+if (
+    os.environ.get("YISHI_BENCH_ENDPOINTS") == "1"
+):  # the bare endpoint bench/bench_votes_http.py compares with
+    from deliberation import bench_views
+
+    urlpatterns += [path("bench/ok/", bench_views.ok, name="bench-ok")]

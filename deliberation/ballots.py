@@ -55,7 +55,6 @@ from projects.models import (
     Fund,
     Membership,
     Project,
-    ProjectEvent,
     ProjectFollower,
     Role,
     State,
@@ -744,12 +743,8 @@ def round_close(*, round: BudgetRound, by: User | None, force: bool = False) -> 
 
 
 def _recommend_winner(entry: RoundProject, *, by: User | None, reason: str) -> None:
-    """Fire ``recommend`` (deliberating → deciding) for a winner, as the ballot's result.
-
-    TODO(lead): ``projects.services`` has no way to fire ``recommend`` for a ballot (its roles are
-    the council's); until ``project_recommend_by_ballot`` exists there (see the report), this does
-    what ``_fire`` does — lock, check the state, fire, save, one audit row, announce on commit —
-    with the committee member who closed the round (or the system) as the actor."""
+    """Fire ``recommend`` (deliberating → deciding) for a winner, as the ballot's result, with the
+    committee member who closed the round (or the system) as the actor."""
     from deliberation import workflow
 
     assert entry.project_id is not None
@@ -758,24 +753,9 @@ def _recommend_winner(entry: RoundProject, *, by: User | None, reason: str) -> N
     )
     if project.state != State.DELIBERATING:
         return  # already in ``deciding`` (or moved on): the amount is recorded on the entry
-    recommend_by_ballot = getattr(project_services, "project_recommend_by_ballot", None)
-    if recommend_by_ballot is not None:
-        project = recommend_by_ballot(project=project, by=by, reason=reason, amount=entry.cost)
-    else:
-        source = project.state
-        project.recommend()
-        project_services._validate(project)
-        project.save()
-        ProjectEvent.objects.create(
-            project=project,
-            actor=by,
-            action="recommend",
-            source=source,
-            target=project.state,
-            reason=reason,
-            amount=entry.cost,
-        )
-        project_services._announce(project, by=by, source=source)
+    project = project_services.project_recommend_by_ballot(
+        project=project, by=by, reason=reason, amount=entry.cost
+    )
     workflow.sync(project, by)
 
 

@@ -15,7 +15,7 @@ from fractions import Fraction
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -453,6 +453,27 @@ def evaluation_tally(rnd: EvaluationRound) -> Tally:
     )
 
 
+def _open_round_for_vote(project_id: int) -> EvaluationRound | None:
+    """The project's open round, held against a concurrent close until this vote commits.
+
+    ``FOR KEY SHARE`` (PostgreSQL): votes proceed side by side, but ``evaluation_close`` (which
+    locks the round ``FOR UPDATE``) waits for every vote in flight, and a vote arriving during the
+    close waits for it and then finds no open round. (Django's foreign keys are checked only at
+    commit, so the inserts alone do not hold the round.) SQLite serialises writers anyway."""
+    qs = EvaluationRound.objects.filter(project_id=project_id, closed_at__isnull=True)
+    if connection.vendor == "postgresql":
+        table = EvaluationRound._meta.db_table
+        sql = (
+            f'SELECT * FROM "{table}" WHERE project_id = %s AND closed_at IS NULL'  # noqa: S608
+            " ORDER BY number DESC LIMIT 1 FOR KEY SHARE"
+        )
+        found = list(EvaluationRound.objects.raw(sql, [project_id]))
+        if not found:
+            return None
+        return qs.select_related("project__community").filter(pk=found[0].pk).first()
+    return qs.select_related("project__community").order_by("-number").first()
+
+
 def evaluation_vote(*, project: Project, by: User, choice: str, comment: str = "") -> Tally:
     """One secret ballot per eligible resident (or household) per round."""
     if choice not in EvaluationBallot.Choice.values:
@@ -461,12 +482,7 @@ def evaluation_vote(*, project: Project, by: User, choice: str, comment: str = "
     if len(comment) > 500:
         raise Invalid(_("意见不能超过 500 字"), errors={"comment": [_("过长")]})
     with transaction.atomic():
-        rnd = (
-            EvaluationRound.objects.select_related("project__community")
-            .filter(project_id=project.pk, closed_at__isnull=True)
-            .order_by("-number")
-            .first()
-        )
+        rnd = _open_round_for_vote(project.pk)
         p = rnd.project if rnd else project
         if rnd is None or not p.flags.can_evaluate:
             raise Conflict(_("该项目当前不在评议期"), state=p.state)
@@ -515,7 +531,9 @@ def evaluation_close(
         if not user_has_role(by, p.community, Role.CLERK):
             raise Forbidden(_("只有社区服务中心可以结束评议"))
         rnd = current_round(p)
-        if p.state != State.EVALUATING or rnd is None:
+        if rnd is not None:  # wait for the votes in flight; later ones find the round closed
+            rnd = EvaluationRound.objects.select_for_update().get(pk=rnd.pk)
+        if p.state != State.EVALUATING or rnd is None or rnd.closed_at is not None:
             raise Conflict(
                 _("该项目当前不在评议期"),
                 state=p.state,

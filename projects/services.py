@@ -139,16 +139,23 @@ def _fire(
     amount: Decimal | None = None,
     prepare: Callable[[Project], None] | None = None,
     after: Callable[[Project], None] | None = None,
+    acting_role: str | None = None,
 ) -> Project:
-    """Fire transition ``name`` on ``project`` as ``by`` (``None`` = the system itself)."""
+    """Fire transition ``name`` on ``project`` as ``by`` (``None`` = the system itself).
+
+    ``acting_role`` names the body that fires the transition on behalf of another process (a
+    budget ballot's result is carried by the committee): ``by`` must hold that role instead."""
     if name not in TRANSITION_ROLES:
         raise Invalid(_("未知的操作：%(name)s") % {"name": name})
     with transaction.atomic():
         locked = _lock(project)
         roles = TRANSITION_ROLES[name]
         if by is None:
-            if SYSTEM not in roles:
+            if SYSTEM not in roles and acting_role is None:
                 raise Forbidden(_("此操作需要由具有相应角色的用户执行"))
+        elif acting_role is not None:
+            if not user_has_role(by, locked.community, acting_role):
+                raise Forbidden(_("您没有权限执行此操作"))
         elif SYSTEM in roles or not user_may(locked, by, name):
             raise Forbidden(_("您没有权限执行此操作"))
         source = locked.state
@@ -364,6 +371,21 @@ def project_recommend(*, project: Project, by: User, reason: str) -> Project:
     """The council's recommendation, with its minutes as the reason."""
     return _fire(
         project=project, name="recommend", by=by, reason=_clean_reason(reason, required=True)
+    )
+
+
+def project_recommend_by_ballot(
+    *, project: Project, by: User | None, reason: str, amount: Decimal
+) -> Project:
+    """A budget ballot's winner moves on to the committee (deliberating → deciding); the round's
+    closer (a committee member, or the system when the window ends) is the actor."""
+    return _fire(
+        project=project,
+        name="recommend",
+        by=by,
+        reason=_clean_reason(reason, required=True),
+        amount=amount,
+        acting_role=Role.COMMITTEE,
     )
 
 

@@ -162,11 +162,6 @@ def test_closing_during_a_burst_counts_exactly_the_ballots_that_got_in(
     assert outcomes["conflict"] == ATTEMPTS - cast_ok
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="evaluation_close does not wait for votes in flight (see the report's patch to "
-    "deliberation/services.py); remove this mark with the patch",
-)
 def test_closing_an_evaluation_during_a_burst_counts_every_accepted_vote(
     evaluating: Any, make_resident: Any, cast: dict[str, Any]
 ) -> None:

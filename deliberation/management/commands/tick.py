@@ -11,13 +11,12 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from deliberation.ballots import rounds_close_due
 from deliberation.services import cosign_expire_due
 
 
 class Command(BaseCommand):
-    help = (
-        "Fire due workflow timers (manage.py workflow_timers) and lapse expired co-signing windows."
-    )
+    help = "Fire due workflow timers, lapse expired co-signing windows, count budget rounds whose window ended."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--loop", type=int, default=0, help="repeat every N seconds")
@@ -26,7 +25,8 @@ class Command(BaseCommand):
         while True:
             call_command("workflow_timers", stdout=self.stdout)
             lapsed = cosign_expire_due()
-            self.stdout.write(f"{lapsed} proposal(s) lapsed")
+            closed = rounds_close_due()
+            self.stdout.write(f"{lapsed} proposal(s) lapsed, {closed} budget round(s) counted")
             if not options["loop"]:
                 return
             time.sleep(options["loop"])
