@@ -17,7 +17,11 @@ HERE = Path(__file__).resolve().parent
 BENCHES = [
     ("budget-ballot rules vs pabutools", "bench_rules.py", []),
     ("ledger: balances and monthly statement at 1k / 100k entries", "bench_ledger.py", []),
-    ("evaluation votes/s through gunicorn + PostgreSQL vs a bare endpoint", "bench_votes_http.py", []),
+    (
+        "evaluation votes/s through gunicorn + PostgreSQL vs a bare endpoint",
+        "bench_votes_http.py",
+        [],
+    ),
     ("websocket fan-out to 1,000 clients over two processes on Redis", "bench_fanout.py", []),
 ]
 
@@ -37,16 +41,24 @@ def main() -> int:
             failed += 1
             continue
         started = time.perf_counter()
-        proc = subprocess.run(  # noqa: S603 - our own scripts
-            [sys.executable, str(path), *args], env=env, cwd=HERE.parent, text=True,
-            capture_output=True, check=False,
+        proc = subprocess.run(
+            [sys.executable, str(path), *args],
+            env=env,
+            cwd=HERE.parent,
+            text=True,
+            capture_output=True,
+            check=False,
         )
         sys.stdout.write(proc.stdout)
         if proc.returncode != 0:
             sys.stdout.write(proc.stderr[-4000:])
             failed += 1
-        last = [line for line in proc.stdout.strip().splitlines() if line.strip()][-1:] or ["(no output)"]
-        summary.append(f"{script} [{time.perf_counter() - started:.0f}s, exit {proc.returncode}]: {last[0]}")
+        last = [line for line in proc.stdout.strip().splitlines() if line.strip()][-1:] or [
+            "(no output)"
+        ]
+        summary.append(
+            f"{script} [{time.perf_counter() - started:.0f}s, exit {proc.returncode}]: {last[0]}"
+        )
     print("\n===== summary =====")
     print("\n".join(summary))
     return 1 if failed else 0

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from deliberation.models import CoSign, Decision, DecisionVote, EvaluationRound, Objection
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
@@ -35,7 +35,7 @@ class ObjectionAdmin(ReadOnlyAdmin):
     list_filter = ["status", "project__community"]
 
 
-class DecisionVoteInline(admin.TabularInline):  # type: ignore[type-arg]
+class DecisionVoteInline(admin.TabularInline):
     model = DecisionVote
     extra = 0
     can_delete = False

@@ -224,4 +224,14 @@ class ProjectProcess(Process):
 
     def __str__(self) -> str:
         return f"process {self.pk} of project {self.project_id}"
-from deliberation.ballot_models import Ballot, BallotApproval, BallotParticipation, BudgetRound, BudgetRule, RoundProject, RoundResult  # noqa: E402,F401
+
+
+from deliberation.ballot_models import (  # noqa: E402,F401
+    Ballot,
+    BallotApproval,
+    BallotParticipation,
+    BudgetRound,
+    BudgetRule,
+    RoundProject,
+    RoundResult,
+)

@@ -6,10 +6,9 @@ the human workflow (``deliberation.workflow``).
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any

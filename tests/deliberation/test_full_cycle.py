@@ -89,7 +89,9 @@ def carry_to_executing(cast: dict[str, Any], residents: list[Any], amount: str) 
     assert body["state"] == "publicizing" and body["approved_amount"] == amount
     fund_total = Decimal("1000000.00")
     project = Project.objects.get(pk=pk)
-    assert_money(project, allocated=amount, released=0, spent=0, available=fund_total - Decimal(amount))
+    assert_money(
+        project, allocated=amount, released=0, spent=0, available=fund_total - Decimal(amount)
+    )
     # 公示 must run its course before work starts.
     r = api(cast["clerk"]).post(t(pk, "start_execution"), {}, format="json")
     assert r.status_code == 409
@@ -117,7 +119,12 @@ def receipt() -> SimpleUploadedFile:
 def spend(user: Any, pk: int, amount: str, status: int = 201) -> None:
     r = api(user).post(
         f"/api/v1/projects/{pk}/expenditures/",
-        {"amount": amount, "payee": "某某照明工程公司", "paid_on": timezone.localdate().isoformat(), "receipt": receipt()},
+        {
+            "amount": amount,
+            "payee": "某某照明工程公司",
+            "paid_on": timezone.localdate().isoformat(),
+            "receipt": receipt(),
+        },
         format="multipart",
     )
     assert r.status_code == status, r.content
@@ -149,7 +156,9 @@ def test_proposal_walks_from_draft_to_closed_over_http(
     assert_money(project, allocated="36000.00", released="25200.00", spent="24700.00")
     assert post(cast["clerk"], t(pk, "pass_evaluation"))["state"] == "closed"
     # The unspent advance (500.00) went back; the vote paid the holdback (10,800.00).
-    assert_money(project, allocated="35500.00", released="35500.00", spent="24700.00", available="964500.00")
+    assert_money(
+        project, allocated="35500.00", released="35500.00", spent="24700.00", available="964500.00"
+    )
     spend(cast["clerk"], pk, "1.00", status=409)  # nothing more is spent on a closed project
 
     assert audit(pk) == [
@@ -198,7 +207,9 @@ def test_failed_evaluation_rectifies_then_passes(
     )
     assert post(cast["clerk"], t(pk, "pass_evaluation"))["state"] == "closed"
     # 1,000.00 of the advance unspent went back; the holdback (6,000.00) was paid.
-    assert_money(project, allocated="19000.00", released="19000.00", spent="13000.00", available="981000.00")
+    assert_money(
+        project, allocated="19000.00", released="19000.00", spent="13000.00", available="981000.00"
+    )
 
     actions = [a for a, *_ in audit(pk)]
     assert actions[-4:] == ["deliver", "fail_evaluation", "finish_rectification", "pass_evaluation"]
@@ -206,7 +217,9 @@ def test_failed_evaluation_rectifies_then_passes(
 
 
 @pytest.mark.django_db
-def test_final_fail_returns_the_holdback_to_the_fund(cast: dict[str, Any], make_resident: Any, fund: Any) -> None:
+def test_final_fail_returns_the_holdback_to_the_fund(
+    cast: dict[str, Any], make_resident: Any, fund: Any
+) -> None:
     residents = [make_resident() for _ in range(5)]
     pk = carry_to_executing(cast, residents, "10000.00")
     project = Project.objects.get(pk=pk)
@@ -222,4 +235,6 @@ def test_final_fail_returns_the_holdback_to_the_fund(cast: dict[str, Any], make_
             post(cast["clerk"], t(pk, "finish_rectification"), {"report": f"第 {round_no} 次整改"})
     assert post(cast["clerk"], t(pk, "fail_final"))["state"] == "failed"
     # The holdback (3,000.00) never paid and the unspent advance (1,000.00) both go back.
-    assert_money(project, allocated="6000.00", released="6000.00", spent="6000.00", available="994000.00")
+    assert_money(
+        project, allocated="6000.00", released="6000.00", spent="6000.00", available="994000.00"
+    )
