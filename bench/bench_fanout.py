@@ -240,19 +240,16 @@ def client_worker(urls: list[str], origins: dict[str, str], conn: Any) -> None:
     async def main() -> dict[int, list[float]]:
         from websockets.asyncio.client import connect
 
-        received: dict[int, list[float]] = {}
+        arrivals: list[tuple[float, bytes]] = []
         sockets: list[Any] = []
         gate = asyncio.Semaphore(64)
 
         async def listen(ws: Any) -> None:
+            # Stamp and keep the raw frame; parse after the run, off the measured path.
             with contextlib.suppress(Exception):
-                async for raw in ws:
-                    now = time.time()
-                    event = json.loads(raw)
-                    if event.get("kind") == "evaluation.tally":
-                        received.setdefault(event["tally"]["votes"], []).append(
-                            now - event["published_at"]
-                        )
+                while True:
+                    raw = await ws.recv(decode=False)
+                    arrivals.append((time.time(), raw))
 
         async def one(url: str) -> None:
             async with gate:
@@ -277,6 +274,11 @@ def client_worker(urls: list[str], origins: dict[str, str], conn: Any) -> None:
         except Exception as e:
             conn.send(("error", repr(e)))
             raise
+        received: dict[int, list[float]] = {}
+        for now, raw in arrivals:
+            event = json.loads(raw)
+            if event.get("kind") == "evaluation.tally":
+                received.setdefault(event["tally"]["votes"], []).append(now - event["published_at"])
         return received
 
     conn.send(("result", asyncio.run(main())))
