@@ -21,8 +21,12 @@ UPDATE_WITHIN = 2.0
 
 def field(driver: Any, project_id: int, name: str) -> str:
     selector = f'.card-eval[data-project-id="{project_id}"] [data-field="{name}"]'
-    found = driver.find_elements(By.CSS_SELECTOR, selector)
-    return str(found[0].text) if found else ""
+    # Read in one script call: the screen re-renders the card on every event, so an element
+    # found first and read afterwards may already be gone (StaleElementReferenceException).
+    text = driver.execute_script(
+        "const e = document.querySelector(arguments[0]); return e ? e.innerText : '';", selector
+    )
+    return str(text or "").strip()
 
 
 def open_screen(driver: Any, stack: Stack, slug: str) -> None:
