@@ -192,6 +192,18 @@ def decision_open(
             project_group(p.pk),
             {"kind": "decision.opened", "project_id": p.pk, "decision_id": decision.pk},
         )
+        notify(
+            recipients=Membership.objects.filter(
+                community=p.community, role=Role.COMMITTEE
+            ).values_list("user_id", flat=True),
+            kind="decision.opened",
+            verb=_("“%(title)s”有动议待表决：%(motion)s")
+            % {"title": p.title, "motion": decision.get_motion_display()},
+            actor=by,
+            project_id=p.pk,
+            project_title=p.title,
+            url=f"/projects/{p.pk}/",
+        )
     return decision
 
 
