@@ -52,8 +52,15 @@ async def test_bad_message_closes_only_that_connection(
         open_ws(stack, "/ws/screen/live-ws/") as good,
         open_ws(stack, "/ws/screen/live-ws/", max_size=None) as bad,
     ):
-        await bad.send(message)
-        assert await close_code(bad) in expected_code
+        from websockets.exceptions import ConnectionClosed
+
+        try:
+            await bad.send(message)
+        except ConnectionClosed:  # the server dropped it mid-send: no close frame, no code
+            code = None
+        else:
+            code = await close_code(bad)
+        assert code in expected_code
         assert await ping(good) == {"kind": "pong"}
     async with open_ws(stack, "/ws/screen/live-ws/") as fresh:
         assert await ping(fresh) == {"kind": "pong"}
