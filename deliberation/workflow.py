@@ -21,7 +21,7 @@ from viewflow.workflow.status import PROCESS, STATUS
 from deliberation.flows import NODE_STATE, STEPS, ProjectFlow
 from deliberation.models import EvaluationRound, ProjectProcess
 from notifications.services import notify
-from projects.auth import PREFIX, role_perm
+from projects.auth import role_perm
 from projects.models import Community, Membership, Project, Role, State
 
 OPEN = [STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED]
@@ -256,6 +256,3 @@ def overdue(*, street_id: int | None = None) -> list[InboxItem]:
     if street_id is not None:
         tasks = tasks.filter(process__projectprocess__project__community__street_id=street_id)
     return sorted(_items(tasks), key=lambda i: i.due_at or timezone.now())
-
-
-__all__ = ["PREFIX"]

@@ -58,6 +58,3 @@ def projects_visible_to(*, user: Any) -> QuerySet[Project]:
 
 def eligible_residents(community: Community) -> QuerySet[Membership]:
     return Membership.objects.filter(community=community, role=Role.RESIDENT)
-
-
-__all__ = ["State", "eligible_residents"]

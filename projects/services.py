@@ -25,7 +25,6 @@ from notifications.services import notify
 from projects import ledger
 from projects.errors import Conflict, Forbidden, Invalid
 from projects.models import (
-    STATE_FLAGS,
     Comment,
     Community,
     Project,
@@ -278,10 +277,7 @@ def project_comment(*, project: Project, by: User, body: str) -> Comment:
     body = (body or "").strip()
     if not project.flags.can_comment:
         raise Conflict(_("此状态下不能评论"), state=project.state)
-    if not (
-        user_has_role(by, project.community, Role.RESIDENT)
-        or user_has_role(by, project.community, None)
-    ):
+    if not user_has_role(by, project.community, None):  # any role in the community
         raise Forbidden(_("只有本社区成员可以评论"))
     comment = Comment(project=project, author=by, body=body)
     try:
@@ -503,6 +499,3 @@ def project_follow(*, project: Project, user: User) -> None:
 def projects_due_to_expire(now: Any = None) -> list[Project]:
     now = now or timezone.now()
     return list(Project.objects.filter(state=State.COLLECTING, cosign_deadline__lte=now))
-
-
-__all__ = ["STATE_FLAGS"]
