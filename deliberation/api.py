@@ -241,8 +241,7 @@ class ProjectEvaluation(APIView):
     @extend_schema(request=EvaluationSerializer, responses={201: dict})
     def post(self, request: Request, pk: int) -> Response:
         data = _validated(EvaluationSerializer(data=request.data))
-        project = get_object_or_404(Project.objects.select_related("community"), pk=pk)
-        tally = services.evaluation_vote(project=project, by=_user(request), **data)
+        tally = services.evaluation_vote(project=pk, by=_user(request), **data)
         return Response(tally.as_dict(), status=status.HTTP_201_CREATED)
 
 

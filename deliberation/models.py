@@ -160,6 +160,11 @@ class EvaluationRound(models.Model):
     per_household = models.BooleanField(default=False)
     closed_at = models.DateTimeField(null=True, blank=True)
     passed = models.BooleanField(null=True)
+    # The live public tally, kept by the same statement that stores each ballot (so a vote does
+    # not recount the round); closing the round recounts the ballots themselves.
+    satisfied_count = models.PositiveIntegerField(default=0)
+    basically_satisfied_count = models.PositiveIntegerField(default=0)
+    dissatisfied_count = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("评议轮次")

@@ -15,10 +15,11 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count
+from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from deliberation import evaluation_sql
 from deliberation.models import (
     CoSign,
     Decision,
@@ -28,11 +29,16 @@ from deliberation.models import (
     EvaluationRound,
     Objection,
 )
-from notifications.events import project_group, publish_on_commit, screen_group
+from notifications.events import (
+    project_group,
+    publish_latest_on_commit,
+    publish_on_commit,
+    screen_group,
+)
 from notifications.services import notify
 from projects import services as project_services
-from projects.errors import Conflict, Forbidden, Invalid
-from projects.models import Membership, Project, Role, State
+from projects.errors import Conflict, Forbidden, Invalid, NotFound
+from projects.models import STATE_FLAGS, Membership, Project, Role, State
 from projects.selectors import eligible_residents, user_has_role
 
 
@@ -446,6 +452,22 @@ class Tally:
 
 
 def evaluation_tally(rnd: EvaluationRound) -> Tally:
+    """The round's live public tally, from the counters each ballot updates (as loaded with
+    ``rnd``: fetch the round afresh for a current figure)."""
+    community = rnd.project.community
+    return Tally(
+        round=rnd.number,
+        eligible=rnd.eligible,
+        satisfied=rnd.satisfied_count,
+        basically_satisfied=rnd.basically_satisfied_count,
+        dissatisfied=rnd.dissatisfied_count,
+        pass_rate=community.pass_rate,
+        min_turnout=community.min_turnout,
+    )
+
+
+def evaluation_count(rnd: EvaluationRound) -> Tally:
+    """The tally counted from the ballots themselves: what closing a round decides on."""
     counts = dict(
         EvaluationBallot.objects.filter(round=rnd)
         .values_list("choice")
@@ -485,20 +507,60 @@ def _open_round_for_vote(project_id: int) -> EvaluationRound | None:
     return qs.select_related("project__community").order_by("-number").first()
 
 
-def evaluation_vote(*, project: Project, by: User, choice: str, comment: str = "") -> Tally:
-    """One secret ballot per eligible resident (or household) per round."""
-    if choice not in EvaluationBallot.Choice.values:
+_EVALUATING_STATES = [s.value for s in State if STATE_FLAGS[s].can_evaluate]
+
+
+def evaluation_vote(*, project: Project | int, by: User, choice: str, comment: str = "") -> Tally:
+    """One secret ballot per eligible resident (or household) per round; returns the live
+    tally. ``project`` may be given by id (the vote API does not load it).
+
+    On PostgreSQL a ballot that counts takes one SQL statement (``deliberation.evaluation_sql``);
+    every other case, and every vote on SQLite, takes the checked path below, which also names
+    the reason for a refusal. Either way the tally goes to the project's page and the community's
+    screen after commit, as a snapshot that supersedes the previous one."""
+    if not isinstance(choice, str) or choice not in EvaluationBallot.Choice.values:
         raise Invalid(_("请选择满意、基本满意或不满意"), errors={"choice": [_("无效选项")]})
-    comment = (comment or "").strip()
+    if not isinstance(comment, str):
+        raise Invalid(_("意见必须是文字"), errors={"comment": [_("无效")]})
+    comment = comment.strip()
     if len(comment) > 500:
         raise Invalid(_("意见不能超过 500 字"), errors={"comment": [_("过长")]})
+    project_id = project if isinstance(project, int) else project.pk
+    if connection.vendor == "postgresql":
+        cast = evaluation_sql.cast(
+            project_id=project_id,
+            user_id=by.pk,
+            choice=choice,
+            comment=comment,
+            states=_EVALUATING_STATES,
+        )
+        if cast is not None:
+            tally = Tally(
+                round=cast.round,
+                eligible=cast.eligible,
+                satisfied=cast.satisfied,
+                basically_satisfied=cast.basically_satisfied,
+                dissatisfied=cast.dissatisfied,
+                pass_rate=cast.pass_rate,
+                min_turnout=cast.min_turnout,
+            )
+            _publish_tally(project_id, cast.title, cast.community_slug, tally)
+            return tally
+    return _cast_checked(project_id, by, choice, comment)
+
+
+def _cast_checked(project_id: int, by: User, choice: str, comment: str) -> Tally:
     with transaction.atomic():
-        rnd = _open_round_for_vote(project.pk)
-        p = rnd.project if rnd else project
-        if rnd is None or not p.flags.can_evaluate:
+        rnd = _open_round_for_vote(project_id)
+        if rnd is None:
+            state = Project.objects.filter(pk=project_id).values_list("state", flat=True).first()
+            if state is None:
+                raise NotFound(_("项目不存在"))
+            raise Conflict(_("该项目当前不在评议期"), state=state)
+        p = rnd.project
+        if not p.flags.can_evaluate:
             raise Conflict(_("该项目当前不在评议期"), state=p.state)
-        now = timezone.now()
-        if now >= rnd.closes_at:
+        if timezone.now() >= rnd.closes_at:
             raise Conflict(_("本轮评议已截止"), state=p.state)
         membership = Membership.objects.filter(
             user_id=by.pk, community_id=p.community_id, role=Role.RESIDENT
@@ -517,16 +579,29 @@ def evaluation_vote(*, project: Project, by: User, choice: str, comment: str = "
         except IntegrityError:
             msg = _("您家已有成员参加本轮评议") if key.startswith("h:") else _("您已参加本轮评议")
             raise Invalid(msg) from None
+        counter = f"{choice}_count"
+        EvaluationRound.objects.filter(pk=rnd.pk).update(**{counter: F(counter) + 1})
+        rnd.refresh_from_db(fields=[f"{c}_count" for c in EvaluationBallot.Choice.values])
         tally = evaluation_tally(rnd)
-        event = {
-            "kind": "evaluation.tally",
-            "project_id": p.pk,
-            "title": p.title,
-            "tally": tally.as_dict(),
-        }
-        publish_on_commit(project_group(p.pk), event)
-        publish_on_commit(screen_group(p.community.slug), event)
+        _publish_tally(p.pk, p.title, p.community.slug, tally)
     return tally
+
+
+def _publish_tally(project_id: int, title: str, community_slug: str, tally: Tally) -> None:
+    """The live tally to the project's page and the community's screen, once committed. A
+    newer tally of the same round supersedes it (``publish_latest_on_commit``)."""
+    event = {
+        "kind": "evaluation.tally",
+        "project_id": project_id,
+        "title": title,
+        "tally": tally.as_dict(),
+    }
+    publish_latest_on_commit(
+        [project_group(project_id), screen_group(community_slug)],
+        event,
+        key=f"evaluation.tally:{project_id}",
+        order=(tally.round, tally.votes),
+    )
 
 
 def evaluation_close(
@@ -550,7 +625,7 @@ def evaluation_close(
                 state=p.state,
                 allowed=project_services.allowed_transitions(p, by),
             )
-        tally = evaluation_tally(rnd)
+        tally = evaluation_count(rnd)
         if timezone.now() < rnd.closes_at and tally.votes < tally.eligible and not force:
             raise Conflict(
                 _("评议期至 %(when)s 结束，尚未截止")
@@ -570,7 +645,17 @@ def evaluation_close(
                 allowed=[outcome],
             )
         rnd.closed_at, rnd.passed = timezone.now(), tally.passed
-        rnd.save(update_fields=["closed_at", "passed"])
+        # The published result is the count of the ballots (the counters should agree anyway).
+        rnd.satisfied_count = tally.satisfied
+        rnd.basically_satisfied_count = tally.basically_satisfied
+        rnd.dissatisfied_count = tally.dissatisfied
+        rnd.save(
+            update_fields=[
+                "closed_at",
+                "passed",
+                *(f"{c}_count" for c in EvaluationBallot.Choice.values),
+            ]
+        )
         reason = _(
             "第 %(n)d 轮评议：满意 %(s)d，基本满意 %(b)d，不满意 %(d)d；参与率 %(t).1f%%，满意率 %(r).1f%%"
         ) % {

@@ -2,7 +2,8 @@
 
 Groups: ``user.<id>`` (personal), ``project.<id>`` (state, comments, tallies),
 ``screen.<community slug>`` (the public screen, 大屏). Only services call :func:`publish_on_commit`
-(or :func:`publish_many_on_commit`); a rolled-back transaction sends nothing.
+(or :func:`publish_many_on_commit`, or :func:`publish_latest_on_commit` for snapshots such as a
+live tally); a rolled-back transaction sends nothing.
 
 Every event is a JSON object with a ``kind``; the publisher adds ``published_at`` (Unix seconds,
 taken right after the commit) so clients can order events and measure how late they are. The JSON
@@ -17,11 +18,14 @@ import json
 import logging
 import time
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
+
+from notifications import publisher
 
 log = logging.getLogger(__name__)
 
@@ -65,16 +69,45 @@ async def _send_all(layer: Any, messages: list[tuple[str, dict[str, Any]]]) -> N
                 log.error("could not publish to %s", group, exc_info=result)
 
 
+def _in_memory(layer: Any) -> bool:
+    return isinstance(layer, InMemoryChannelLayer)
+
+
 def publish_many(messages: Iterable[tuple[str, dict[str, Any]]]) -> None:
     """Send each ``(group, event)`` now. Prefer :func:`publish_many_on_commit`.
 
-    A dead broker is logged, never raised: the write that caused the event has committed."""
+    To a broker (Redis) through this process's background publisher, which keeps its connection
+    and does not hold up the caller; to the in-memory layer (one process) directly. A dead broker
+    is logged, never raised: the write that caused the event has committed."""
     layer = get_channel_layer()
     if layer is None:
         return
     # Stamped and serialised here, right after the commit, before waiting for the event loop.
     pending = [(group, layer_message(group, event)) for group, event in messages]
     if not pending:
+        return
+    if not _in_memory(layer):
+        publisher.get(partial(_send_all, layer)).send(pending)
+        return
+    try:
+        async_to_sync(_send_all)(layer, pending)
+    except Exception:
+        log.exception("could not publish %d event(s)", len(pending))
+
+
+def publish_latest(
+    groups: Iterable[str], event: dict[str, Any], *, key: str, order: tuple[int, ...]
+) -> None:
+    """Send a snapshot that supersedes earlier ones with the same ``key`` (a live tally; higher
+    ``order`` is newer). Under a burst a process sends each key at most once per
+    ``publisher.THROTTLE`` seconds, the newest snapshot; an older one than already sent is
+    dropped. The in-memory layer gets every snapshot at once."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    pending = [(group, layer_message(group, event)) for group in groups]
+    if not _in_memory(layer):
+        publisher.get(partial(_send_all, layer)).send_latest(key, order, pending)
         return
     try:
         async_to_sync(_send_all)(layer, pending)
@@ -96,3 +129,11 @@ def publish_many_on_commit(messages: Iterable[tuple[str, dict[str, Any]]]) -> No
     pending = list(messages)
     if pending:
         transaction.on_commit(lambda: publish_many(pending), robust=True)
+
+
+def publish_latest_on_commit(
+    groups: Iterable[str], event: dict[str, Any], *, key: str, order: tuple[int, ...]
+) -> None:
+    """:func:`publish_latest` once the current transaction commits; a rollback sends nothing."""
+    targets = list(groups)
+    transaction.on_commit(lambda: publish_latest(targets, event, key=key, order=order), robust=True)

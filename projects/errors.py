@@ -42,3 +42,9 @@ class Invalid(YishiError):
     def __init__(self, message: str, *, errors: dict[str, list[str]] | None = None) -> None:
         super().__init__(message)
         self.errors = errors or {}
+
+
+class NotFound(YishiError):
+    """No such object, or not one this user may see (HTTP 404)."""
+
+    status = 404

@@ -1,0 +1,119 @@
+"""An evaluation ballot in one SQL statement (PostgreSQL): the vote path for a whole community
+voting at once.
+
+:func:`cast` does in one round trip, and so in one transaction of its own when no outer one is
+open, what ``services._cast_checked`` does in a dozen: find the project's open round (held
+``FOR KEY SHARE`` against a concurrent close, as there), check that the project is being
+evaluated, the window is open and the voter is a registered resident of its community, record
+the participation (``ON CONFLICT DO NOTHING`` on the one-ballot unique key: a duplicate counts
+nothing), store the choice apart from the voter, add it to the round's live tally and return that
+tally. It answers only success; anything else returns ``None`` and the caller takes the checked
+path, which finds and explains the refusal (and, if the refusal was only a race, casts there).
+
+The statement names tables and columns from the models' ``_meta``, so a renamed field breaks it
+loudly in the tests that run on PostgreSQL rather than silently here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from django.db import connection
+
+from deliberation.models import EvaluationBallot, EvaluationParticipation, EvaluationRound
+from projects.models import Community, Membership, Project, Role
+
+
+@dataclass(frozen=True)
+class Cast:
+    """What the statement returns for a counted ballot."""
+
+    round: int
+    eligible: int
+    satisfied: int
+    basically_satisfied: int
+    dissatisfied: int
+    pass_rate: Decimal
+    min_turnout: Decimal
+    title: str
+    community_slug: str
+
+
+def _table(model: type) -> str:
+    return connection.ops.quote_name(model._meta.db_table)  # type: ignore[attr-defined]
+
+
+def _col(model: type, field: str) -> str:
+    return connection.ops.quote_name(model._meta.get_field(field).column)  # type: ignore[attr-defined]
+
+
+@cache
+def _statement() -> str:
+    r, p, m, c = EvaluationRound, Project, Membership, Community
+    ep, eb = EvaluationParticipation, EvaluationBallot
+    counts = ", ".join(
+        f"{_col(r, f'{choice}_count')} = {_col(r, f'{choice}_count')}"
+        f" + (%(choice)s = '{choice}')::int"
+        for choice in EvaluationBallot.Choice.values
+    )
+    # Table and column names come from the models; every value is a parameter.
+    return f"""
+WITH rnd AS (
+    SELECT r.{_col(r, "id")} AS id, r.{_col(r, "per_household")} AS per_household,
+           p.{_col(p, "community")} AS community_id
+    FROM {_table(r)} r JOIN {_table(p)} p ON p.{_col(p, "id")} = r.{_col(r, "project")}
+    WHERE r.{_col(r, "project")} = %(project)s AND r.{_col(r, "closed_at")} IS NULL
+      AND r.{_col(r, "closes_at")} > now() AND p.{_col(p, "state")} = ANY(%(states)s)
+    ORDER BY r.{_col(r, "number")} DESC LIMIT 1
+    FOR KEY SHARE OF r
+), voter AS (
+    SELECT rnd.id AS round_id,
+           CASE WHEN rnd.per_household AND m.{_col(m, "household")} <> ''
+                THEN 'h:' || m.{_col(m, "household")}
+                ELSE 'u:' || m.{_col(m, "user")} END AS voter_key
+    FROM rnd JOIN {_table(m)} m ON m.{_col(m, "community")} = rnd.community_id
+    WHERE m.{_col(m, "user")} = %(user)s AND m.{_col(m, "role")} = %(resident)s
+    LIMIT 1
+), took AS (
+    INSERT INTO {_table(ep)} ({_col(ep, "round")}, {_col(ep, "voter")}, {_col(ep, "voter_key")})
+    SELECT round_id, %(user)s, voter_key FROM voter
+    ON CONFLICT ({_col(ep, "round")}, {_col(ep, "voter_key")}) DO NOTHING
+    RETURNING {_col(ep, "round")} AS round_id
+), stored AS (
+    INSERT INTO {_table(eb)} ({_col(eb, "id")}, {_col(eb, "round")}, {_col(eb, "choice")},
+                              {_col(eb, "comment")})
+    SELECT %(ballot)s, round_id, %(choice)s, %(comment)s FROM took
+    RETURNING {_col(eb, "round")} AS round_id
+)
+UPDATE {_table(r)} r SET {counts}
+FROM stored, {_table(p)} p, {_table(c)} c
+WHERE r.{_col(r, "id")} = stored.round_id AND p.{_col(p, "id")} = r.{_col(r, "project")}
+  AND c.{_col(c, "id")} = p.{_col(p, "community")}
+RETURNING r.{_col(r, "number")}, r.{_col(r, "eligible")}, r.{_col(r, "satisfied_count")},
+          r.{_col(r, "basically_satisfied_count")}, r.{_col(r, "dissatisfied_count")},
+          c.{_col(c, "pass_rate")}, c.{_col(c, "min_turnout")}, p.{_col(p, "title")},
+          c.{_col(c, "slug")}
+"""  # noqa: S608
+
+
+def cast(
+    *, project_id: int, user_id: int, choice: str, comment: str, states: list[str]
+) -> Cast | None:
+    """Count one ballot, or return ``None`` if it was not counted (for whatever reason)."""
+    params: dict[str, Any] = {
+        "project": project_id,
+        "states": states,
+        "user": user_id,
+        "resident": Role.RESIDENT.value,
+        "ballot": uuid.uuid4(),
+        "choice": choice,
+        "comment": comment,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_statement(), params)
+        row = cursor.fetchone()
+    return Cast(*row) if row else None
