@@ -402,7 +402,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=3000, help="measured requests per endpoint")
     parser.add_argument("--warmup", type=int, default=300, help="warm-up requests per endpoint")
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers (2-4)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2 * (os.cpu_count() or 1) + 1,
+        help="gunicorn sync workers (default gunicorn's advice: 2 × CPUs + 1)",
+    )
     parser.add_argument("--concurrency", type=int, default=12, help="requests in flight")
     parser.add_argument("--rounds", type=int, default=4, help="alternating slices per endpoint")
     parser.add_argument("--keep-db", action="store_true", help="keep yishi_bench afterwards")

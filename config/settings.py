@@ -111,6 +111,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and ASGI_MO
     # Persistent connections pile up under ASGI (DESIGN.md "Running it"): use the pool instead.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": 8}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The same backend with a health check that pings only a connection with something to read
+    # (config/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "config.postgresql"
+    # The ORM binds on the client and never prepares; this lets the few hot-path statements run
+    # through projects.db.fetchone (bound on the server, prepare=True) be prepared per connection.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}

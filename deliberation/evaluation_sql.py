@@ -7,7 +7,8 @@ open, what ``services._cast_checked`` does in a dozen: find the project's open r
 evaluated, the window is open and the voter is a registered resident of its community, record
 the participation (``ON CONFLICT DO NOTHING`` on the one-ballot unique key: a duplicate counts
 nothing), store the choice apart from the voter, add it to the round's live tally and return that
-tally. It answers only success; anything else returns ``None`` and the caller takes the checked
+tally. The statement is bound on the server and prepared (``projects.db.fetchone``). It answers
+only success; anything else returns ``None`` and the caller takes the checked
 path, which finds and explains the refusal (and, if the refusal was only a race, casts there).
 
 The statement names tables and columns from the models' ``_meta``, so a renamed field breaks it
@@ -25,6 +26,7 @@ from typing import Any
 from django.db import connection
 
 from deliberation.models import EvaluationBallot, EvaluationParticipation, EvaluationRound
+from projects import db
 from projects.models import Community, Membership, Project, Role
 
 
@@ -113,7 +115,5 @@ def cast(
         "choice": choice,
         "comment": comment,
     }
-    with connection.cursor() as cursor:
-        cursor.execute(_statement(), params)
-        row = cursor.fetchone()
+    row = db.fetchone(_statement(), params)
     return Cast(*row) if row else None

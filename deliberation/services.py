@@ -429,22 +429,30 @@ class Tally:
 
     @property
     def passed(self) -> bool:
+        # exact: an integer times a Decimal with three places is exact, so these compare
+        # votes / eligible >= min_turnout and content / votes >= pass_rate without division
+        votes = self.votes
+        turnout_met = (
+            votes >= self.eligible * self.min_turnout if self.eligible else self.min_turnout <= 0
+        )
         return (
-            self.votes > 0
-            and self.turnout >= Fraction(str(self.min_turnout))
-            and self.satisfaction >= Fraction(str(self.pass_rate))
+            votes > 0
+            and turnout_met
+            and self.satisfied + self.basically_satisfied >= votes * self.pass_rate
         )
 
     def as_dict(self) -> dict[str, Any]:
+        votes = self.votes
+        content = self.satisfied + self.basically_satisfied
         return {
             "round": self.round,
             "eligible": self.eligible,
-            "votes": self.votes,
+            "votes": votes,
             "satisfied": self.satisfied,
             "basically_satisfied": self.basically_satisfied,
             "dissatisfied": self.dissatisfied,
-            "satisfaction": f"{float(self.satisfaction):.4f}",
-            "turnout": f"{float(self.turnout):.4f}",
+            "satisfaction": f"{content / votes if votes else 0:.4f}",
+            "turnout": f"{votes / self.eligible if self.eligible else 0:.4f}",
             "pass_rate": str(self.pass_rate),
             "min_turnout": str(self.min_turnout),
             "passing": self.passed,

@@ -20,6 +20,7 @@ import atexit
 import logging
 import os
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -34,7 +35,10 @@ class Publisher:
         self._send = send
         self._loop = asyncio.new_event_loop()
         self._tasks: set[asyncio.Task[None]] = set()
-        # per snapshot key: the newest held back, when the last went out and its order
+        # Per snapshot key: the newest held back, and when the last went out with its order.
+        # Kept under a lock by the callers' threads, so a snapshot that only replaces one
+        # already held does not wake the loop.
+        self._guard = threading.Lock()
         self._held: dict[str, tuple[tuple[int, ...], list[Message]]] = {}
         self._last: dict[str, tuple[float, tuple[int, ...]]] = {}
         self._thread = threading.Thread(
@@ -48,7 +52,26 @@ class Publisher:
 
     def send_latest(self, key: str, order: tuple[int, ...], messages: list[Message]) -> None:
         """Send ``messages`` unless a newer snapshot for ``key`` went or goes out first."""
-        self._loop.call_soon_threadsafe(self._offer, key, order, messages)
+        now = time.monotonic()
+        with self._guard:
+            last_at, last_order = self._last.get(key, (float("-inf"), ()))
+            if order <= last_order:
+                return  # older than one already sent
+            held = self._held.get(key)
+            if held is not None:
+                if order > held[0]:
+                    self._held[key] = (order, messages)
+                return  # its send is already scheduled
+            wait = last_at + THROTTLE - now
+            if wait <= 0:
+                self._last[key] = (now, order)
+                self._forget_idle(now)
+            else:
+                self._held[key] = (order, messages)
+        if wait <= 0:
+            self._loop.call_soon_threadsafe(self._start, messages)
+        else:
+            self._loop.call_soon_threadsafe(self._loop.call_later, wait, self._release, key)
 
     def flush(self, timeout: float = 5.0) -> None:
         """Wait until everything handed over so far has been sent (held snapshots included)."""
@@ -60,7 +83,7 @@ class Publisher:
         except TimeoutError:
             log.warning("publisher: events still unsent after %.1f s", timeout)
 
-    # --- on the publisher's loop ------------------------------------------------------------------
+    # --- on the publisher's loop ----------------------------------------------------------------
     def _start(self, messages: list[Message]) -> None:
         task = self._loop.create_task(self._guarded(messages))
         self._tasks.add(task)
@@ -72,31 +95,13 @@ class Publisher:
         except Exception:
             log.exception("could not publish %d event(s)", len(messages))
 
-    def _offer(self, key: str, order: tuple[int, ...], messages: list[Message]) -> None:
-        now = self._loop.time()
-        last_at, last_order = self._last.get(key, (float("-inf"), ()))
-        if order <= last_order:
-            return  # an older snapshot than one already sent
-        held = self._held.get(key)
-        if held is not None:
-            if order > held[0]:
-                self._held[key] = (order, messages)
-            return  # already scheduled
-        wait = last_at + THROTTLE - now
-        if wait <= 0:
-            self._last[key] = (now, order)
-            self._start(messages)
-            self._forget_idle(now)
-        else:
-            self._held[key] = (order, messages)
-            self._loop.call_later(wait, self._release, key)
-
     def _release(self, key: str) -> None:
-        held = self._held.pop(key, None)
-        if held is None:
-            return  # already sent by a flush
-        order, messages = held
-        self._last[key] = (self._loop.time(), order)
+        with self._guard:
+            held = self._held.pop(key, None)
+            if held is None:
+                return  # already sent by a flush
+            order, messages = held
+            self._last[key] = (time.monotonic(), order)
         self._start(messages)
 
     def _forget_idle(self, now: float) -> None:
@@ -106,9 +111,13 @@ class Publisher:
                     del self._last[key]
 
     async def _drain(self) -> None:
-        while self._held or self._tasks:
-            for key in list(self._held):
+        while True:
+            with self._guard:
+                keys = list(self._held)
+            for key in keys:
                 self._release(key)
+            if not self._tasks:
+                return
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
 

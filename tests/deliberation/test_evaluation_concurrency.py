@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.db import connection, connections
 
 from deliberation import ballots, services
@@ -24,7 +23,7 @@ from projects.models import ProjectEvent
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.skipif(
-        settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+        connection.vendor != "postgresql",
         reason="needs PostgreSQL (set DATABASE_URL)",
     ),
     pytest.mark.django_db(transaction=True),
