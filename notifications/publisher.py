@@ -26,7 +26,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-THROTTLE = 0.1  # seconds between two sends of snapshots with the same key
+THROTTLE = 0.25  # seconds between two sends of snapshots with the same key
 Message = tuple[str, dict[str, Any]]  # (group, channel-layer message)
 
 

@@ -108,6 +108,20 @@ def test_burst_of_distinct_residents_loses_no_evaluation_ballot(
     assert services.evaluation_tally(evaluating.evaluation_rounds.get()).satisfied == ATTEMPTS
 
 
+def test_the_live_tally_keeps_up_with_a_burst_of_mixed_votes(
+    evaluating: Any, make_resident: Any
+) -> None:
+    choices = ["satisfied", "basically_satisfied", "dissatisfied"]
+    jobs = [(make_resident(), choices[i % 3]) for i in range(ATTEMPTS)]
+    outcomes = in_parallel(
+        lambda job: services.evaluation_vote(project=evaluating, by=job[0], choice=job[1]), jobs
+    )
+    assert outcomes == Counter({"ok": ATTEMPTS})
+    rnd = evaluating.evaluation_rounds.get()
+    assert services.evaluation_tally(rnd) == services.evaluation_count(rnd)
+    assert services.evaluation_count(rnd).votes == ATTEMPTS
+
+
 def test_duplicate_budget_ballots_from_one_resident_count_once(
     project_in: Any, make_round: Any, make_resident: Any
 ) -> None:
@@ -180,3 +194,5 @@ def test_closing_an_evaluation_during_a_burst_counts_every_accepted_vote(
     counted = int(re.search(r"满意 (\d+)", closing.reason).group(1))  # type: ignore[union-attr]
     assert EvaluationBallot.objects.count() == accepted
     assert counted == accepted, "a vote was accepted (201) but left out of the count that pays"
+    rnd = evaluating.evaluation_rounds.get()
+    assert services.evaluation_tally(rnd).votes == accepted, "the live tally moved after closing"
