@@ -66,9 +66,9 @@ def test_the_live_tally_equals_the_ballots_for_every_choice(
         tally = services.evaluation_vote(project=evaluating, by=make_resident(), choice=choice)
         assert tally.votes == i + 1
     counted = dict(
-        EvaluationBallot.objects.values_list("choice").annotate(n=Count("id")).values_list(
-            "choice", "n"
-        )
+        EvaluationBallot.objects.values_list("choice")
+        .annotate(n=Count("id"))
+        .values_list("choice", "n")
     )
     live = services.evaluation_tally(EvaluationRound.objects.get(project=evaluating))
     assert counted == {"satisfied": 4, "basically_satisfied": 2, "dissatisfied": 3}
