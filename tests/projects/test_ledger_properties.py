@@ -453,6 +453,9 @@ def test_ledger_invariants_hold_under_random_operations(money_urls: None) -> Non
             max_examples=20,
             stateful_step_count=40,
             deadline=None,
+            # The same sequences on every run: a random draw that never reached an evaluation
+            # once failed CI's coverage check below for no fault of the code.
+            derandomize=True,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ),
     )
