@@ -19,28 +19,23 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import cache
 from typing import Any
 
 from django.db import connection
 
 from deliberation.models import EvaluationBallot, EvaluationParticipation, EvaluationRound
+from deliberation.tally import Tally
 from projects import db
 from projects.models import Community, Membership, Project, Role
 
 
 @dataclass(frozen=True)
 class Cast:
-    """What the statement returns for a counted ballot."""
+    """What the statement returns for a counted ballot: the round's tally with this ballot in it,
+    and what the live event names."""
 
-    round: int
-    eligible: int
-    satisfied: int
-    basically_satisfied: int
-    dissatisfied: int
-    pass_rate: Decimal
-    min_turnout: Decimal
+    tally: Tally
     title: str
     community_slug: str
 
@@ -116,4 +111,8 @@ def cast(
         "comment": comment,
     }
     row = db.fetchone(_statement(), params)
-    return Cast(*row) if row else None
+    if row is None:
+        return None
+    number, eligible, satisfied, basically, dissatisfied, pass_rate, min_turnout, title, slug = row
+    tally = Tally(number, eligible, satisfied, basically, dissatisfied, pass_rate, min_turnout)
+    return Cast(tally, title, slug)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -29,6 +28,7 @@ from deliberation.models import (
     EvaluationRound,
     Objection,
 )
+from deliberation.tally import Tally
 from notifications.events import (
     project_group,
     publish_latest_on_commit,
@@ -401,64 +401,6 @@ def current_round(project: Project) -> EvaluationRound | None:
     )
 
 
-@dataclass(frozen=True)
-class Tally:
-    round: int
-    eligible: int
-    satisfied: int
-    basically_satisfied: int
-    dissatisfied: int
-    pass_rate: Decimal
-    min_turnout: Decimal
-
-    @property
-    def votes(self) -> int:
-        return self.satisfied + self.basically_satisfied + self.dissatisfied
-
-    @property
-    def satisfaction(self) -> Fraction:
-        return (
-            Fraction(self.satisfied + self.basically_satisfied, self.votes)
-            if self.votes
-            else Fraction(0)
-        )
-
-    @property
-    def turnout(self) -> Fraction:
-        return Fraction(self.votes, self.eligible) if self.eligible else Fraction(0)
-
-    @property
-    def passed(self) -> bool:
-        # exact: an integer times a Decimal with three places is exact, so these compare
-        # votes / eligible >= min_turnout and content / votes >= pass_rate without division
-        votes = self.votes
-        turnout_met = (
-            votes >= self.eligible * self.min_turnout if self.eligible else self.min_turnout <= 0
-        )
-        return (
-            votes > 0
-            and turnout_met
-            and self.satisfied + self.basically_satisfied >= votes * self.pass_rate
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        votes = self.votes
-        content = self.satisfied + self.basically_satisfied
-        return {
-            "round": self.round,
-            "eligible": self.eligible,
-            "votes": votes,
-            "satisfied": self.satisfied,
-            "basically_satisfied": self.basically_satisfied,
-            "dissatisfied": self.dissatisfied,
-            "satisfaction": f"{content / votes if votes else 0:.4f}",
-            "turnout": f"{votes / self.eligible if self.eligible else 0:.4f}",
-            "pass_rate": str(self.pass_rate),
-            "min_turnout": str(self.min_turnout),
-            "passing": self.passed,
-        }
-
-
 def evaluation_tally(rnd: EvaluationRound) -> Tally:
     """The round's live public tally, from the counters each ballot updates (as loaded with
     ``rnd``: fetch the round afresh for a current figure)."""
@@ -543,17 +485,8 @@ def evaluation_vote(*, project: Project | int, by: User, choice: str, comment: s
             states=_EVALUATING_STATES,
         )
         if cast is not None:
-            tally = Tally(
-                round=cast.round,
-                eligible=cast.eligible,
-                satisfied=cast.satisfied,
-                basically_satisfied=cast.basically_satisfied,
-                dissatisfied=cast.dissatisfied,
-                pass_rate=cast.pass_rate,
-                min_turnout=cast.min_turnout,
-            )
-            _publish_tally(project_id, cast.title, cast.community_slug, tally)
-            return tally
+            _publish_tally(project_id, cast.title, cast.community_slug, cast.tally)
+            return cast.tally
     return _cast_checked(project_id, by, choice, comment)
 
 

@@ -159,7 +159,7 @@ def test_the_one_statement_path_answers_only_for_a_counted_ballot(
 
     got = cast_one(voter)
     assert got is not None
-    assert (got.round, got.basically_satisfied, got.title) == (1, 1, evaluating.title)
+    assert (got.tally.round, got.tally.basically_satisfied, got.title) == (1, 1, evaluating.title)
     assert got.community_slug == evaluating.community.slug
     assert cast_one(voter) is None  # a duplicate: nothing counted, the checked path explains
     assert cast_one(cast["clerk"]) is None  # not a resident
