@@ -16,7 +16,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy
 from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
 
@@ -68,11 +68,16 @@ def user_for_token(key: str) -> User | None:
     return User.from_db(DEFAULT_DB_ALIAS, names, values)
 
 
+# DRF's own messages, translated by DRF's catalogues: called through another name so that
+# makemessages does not copy them into ours (where zh_Hant would shadow DRF's translation).
+drf_text = gettext_lazy
+
+
 class TokenAuthentication(authentication.TokenAuthentication):
     def authenticate_credentials(self, key: str) -> tuple[User, Token]:
         user = user_for_token(key)
         if user is None:
-            raise exceptions.AuthenticationFailed(_("Invalid token."))
+            raise exceptions.AuthenticationFailed(drf_text("Invalid token."))
         if not user.is_active:
-            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+            raise exceptions.AuthenticationFailed(drf_text("User inactive or deleted."))
         return user, Token(key=key, user=user)

@@ -267,3 +267,19 @@ def test_token_authentication_gives_the_whole_user(make_resident: Any) -> None:
     assert found.last_login == user.last_login  # typed as the ORM types it, on either database
     assert found.date_joined == user.date_joined
     assert user_for_token("not-a-token") is None
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [("zh-hans", "认证令牌无效。"), ("zh-hant", "無效的token。"), ("en", "Invalid token.")],
+)
+def test_a_bad_token_is_refused_in_the_callers_language(
+    evaluating: Any, language: str, message: str
+) -> None:
+    r = api(token="0" * 40).post(
+        f"/api/v1/projects/{evaluating.pk}/evaluation/",
+        {"choice": "satisfied"},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    assert (r.status_code, r.json()["detail"]) == (401, message)
