@@ -22,7 +22,7 @@ machine weighs on both alike, and the server CPU each request costs (gunicorn wo
 PostgreSQL backends serving them, read from ``/proc``) is printed too: that figure moves far less
 with other load than req/s do, and its ratio is what a dedicated CPU-bound box would show.
 
-Run: ``.venv/bin/python bench/bench_votes_http.py [--requests 3000] [--workers 3]``. Exit status 1
+Run: ``.venv/bin/python bench/bench_votes_http.py [--requests 3000] [--workers 5]``. Exit status 1
 if a vote was lost or doubled; a speed MISS is reported, not an error.
 Needs ``BENCH_PG_URL`` (server URL without a database, default
 ``postgres://postgres@127.0.0.1:5432``).
