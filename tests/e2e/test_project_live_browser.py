@@ -36,9 +36,7 @@ def test_the_evaluation_card_follows_votes_without_reload(browser: Any, stack: S
     for voter, choice in ((1, "satisfied"), (2, "dissatisfied")):
         status, body = live.api_post(url, data["tokens"][voter], {"choice": choice})
         assert status == 201, body
-    WebDriverWait(browser, 2.0, poll_frequency=0.05).until(
-        lambda d: card_field(d, "votes") == "2"
-    )
+    WebDriverWait(browser, 2.0, poll_frequency=0.05).until(lambda d: card_field(d, "votes") == "2")
     assert card_field(browser, "satisfied") == "1"
     assert card_field(browser, "dissatisfied") == "1"
     assert card_field(browser, "satisfaction") == "50.0%"
