@@ -401,18 +401,24 @@ def current_round(project: Project) -> EvaluationRound | None:
     )
 
 
-def evaluation_tally(rnd: EvaluationRound) -> Tally:
-    """The round's live public tally, from the counters each ballot updates (as loaded with
-    ``rnd``: fetch the round afresh for a current figure)."""
+def _tally_of(rnd: EvaluationRound, satisfied: int, basically: int, dissatisfied: int) -> Tally:
     community = rnd.project.community
     return Tally(
         round=rnd.number,
         eligible=rnd.eligible,
-        satisfied=rnd.satisfied_count,
-        basically_satisfied=rnd.basically_satisfied_count,
-        dissatisfied=rnd.dissatisfied_count,
+        satisfied=satisfied,
+        basically_satisfied=basically,
+        dissatisfied=dissatisfied,
         pass_rate=community.pass_rate,
         min_turnout=community.min_turnout,
+    )
+
+
+def evaluation_tally(rnd: EvaluationRound) -> Tally:
+    """The round's live public tally, from the counters each ballot updates (as loaded with
+    ``rnd``: fetch the round afresh for a current figure)."""
+    return _tally_of(
+        rnd, rnd.satisfied_count, rnd.basically_satisfied_count, rnd.dissatisfied_count
     )
 
 
@@ -424,15 +430,11 @@ def evaluation_count(rnd: EvaluationRound) -> Tally:
         .annotate(n=Count("id"))
         .values_list("choice", "n")
     )
-    community = rnd.project.community
-    return Tally(
-        round=rnd.number,
-        eligible=rnd.eligible,
-        satisfied=counts.get("satisfied", 0),
-        basically_satisfied=counts.get("basically_satisfied", 0),
-        dissatisfied=counts.get("dissatisfied", 0),
-        pass_rate=community.pass_rate,
-        min_turnout=community.min_turnout,
+    return _tally_of(
+        rnd,
+        counts.get("satisfied", 0),
+        counts.get("basically_satisfied", 0),
+        counts.get("dissatisfied", 0),
     )
 
 

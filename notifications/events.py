@@ -69,16 +69,15 @@ async def _send_all(layer: Any, messages: list[tuple[str, dict[str, Any]]]) -> N
                 log.error("could not publish to %s", group, exc_info=result)
 
 
-def _in_memory(layer: Any) -> bool:
-    return isinstance(layer, InMemoryChannelLayer)
-
-
-def publish_many(messages: Iterable[tuple[str, dict[str, Any]]]) -> None:
-    """Send each ``(group, event)`` now. Prefer :func:`publish_many_on_commit`.
-
-    To a broker (Redis) through this process's background publisher, which keeps its connection
-    and does not hold up the caller; to the in-memory layer (one process) directly. A dead broker
-    is logged, never raised: the write that caused the event has committed."""
+def _hand_over(
+    messages: Iterable[tuple[str, dict[str, Any]]],
+    latest: tuple[str, tuple[int, ...]] | None = None,
+) -> None:
+    """Send each ``(group, event)``: to a broker (Redis) through this process's background
+    publisher, which keeps its connection and does not hold up the caller (``latest``: a snapshot
+    under that key and order, see :func:`publish_latest`); to the in-memory layer (one process)
+    directly. A dead broker is logged, never raised: the write that caused the event has
+    committed."""
     layer = get_channel_layer()
     if layer is None:
         return
@@ -86,13 +85,22 @@ def publish_many(messages: Iterable[tuple[str, dict[str, Any]]]) -> None:
     pending = [(group, layer_message(group, event)) for group, event in messages]
     if not pending:
         return
-    if not _in_memory(layer):
-        publisher.get(partial(_send_all, layer)).send(pending)
+    if not isinstance(layer, InMemoryChannelLayer):
+        sender = publisher.get(partial(_send_all, layer))
+        if latest is None:
+            sender.send(pending)
+        else:
+            sender.send_latest(*latest, pending)
         return
     try:
         async_to_sync(_send_all)(layer, pending)
     except Exception:
         log.exception("could not publish %d event(s)", len(pending))
+
+
+def publish_many(messages: Iterable[tuple[str, dict[str, Any]]]) -> None:
+    """Send each ``(group, event)`` now. Prefer :func:`publish_many_on_commit`."""
+    _hand_over(messages)
 
 
 def publish_latest(
@@ -102,17 +110,7 @@ def publish_latest(
     ``order`` is newer). Under a burst a process sends each key at most once per
     ``publisher.THROTTLE`` seconds, the newest snapshot; an older one than already sent is
     dropped. The in-memory layer gets every snapshot at once."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    pending = [(group, layer_message(group, event)) for group in groups]
-    if not _in_memory(layer):
-        publisher.get(partial(_send_all, layer)).send_latest(key, order, pending)
-        return
-    try:
-        async_to_sync(_send_all)(layer, pending)
-    except Exception:
-        log.exception("could not publish %d event(s)", len(pending))
+    _hand_over([(group, event) for group in groups], latest=(key, order))
 
 
 def publish(group: str, event: dict[str, Any]) -> None:

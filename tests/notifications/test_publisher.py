@@ -102,3 +102,12 @@ def test_one_publisher_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
     assert publisher.get(send) is first
     monkeypatch.setattr(publisher.os, "getpid", lambda: -1)  # as in a forked child
     assert publisher.get(send) is not first
+
+
+def test_forget_lets_a_key_start_over(pub: Publisher, sent: list[Any]) -> None:
+    pub.send_latest("tally:1", (1, 5), msg("screen.a", 5))
+    pub.flush()
+    pub.forget()
+    pub.send_latest("tally:1", (1, 1), msg("screen.a", 1))  # same project id, emptied database
+    pub.flush()
+    assert [m["n"] for _g, m in sent] == [5, 1]
