@@ -1,15 +1,12 @@
 // Live unread count in the page header: a websocket to the signed-in user's own group.
 // The server sends the exact count on (re)connect and with every notification, so the badge
-// never drifts; the connection pings every 25 s (proxies drop idle sockets) and reconnects by
-// itself with a growing, jittered delay. On the notification list page a new notification also
+// never drifts; the connection pings and reconnects by itself (socket.js). On the notification
+// list page a new notification also
 // shows a "new notification" line above the list.
 (function () {
   "use strict";
   var badge = document.getElementById("unread-count");
-  if (!badge || !("WebSocket" in window)) return;
-  var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-  var url = scheme + location.host + "/ws/notifications/";
-  var delay = 1000, maxDelay = 30000, pinger = null, retry = null, ws = null;
+  if (!badge || !("WebSocket" in window) || !window.yishiSocket) return;
 
   function setCount(n) {
     badge.textContent = String(n);
@@ -25,34 +22,15 @@
     box.classList.remove("hidden");
   }
 
-  function schedule() {
-    if (retry) return;
-    var wait = delay + Math.floor(Math.random() * 500);
-    delay = Math.min(delay * 2, maxDelay);
-    retry = setTimeout(function () { retry = null; connect(); }, wait);
-  }
-
-  function connect() {
-    try { ws = new WebSocket(url); } catch (e) { schedule(); return; }
-    ws.onopen = function () {
-      delay = 1000;
-      badge.setAttribute("data-live", "open");
-      pinger = setInterval(function () {
-        if (ws.readyState === 1) ws.send('{"type":"ping"}');
-      }, 25000);
-    };
-    ws.onmessage = function (e) {
-      var data;
-      try { data = JSON.parse(e.data); } catch (err) { return; }
+  yishiSocket("/ws/notifications/", {
+    open: function () { badge.setAttribute("data-live", "open"); },
+    message: function (data) {
       if (typeof data.unread === "number") setCount(data.unread);
       if (data.kind === "notification") showNew(data.notification);
-    };
-    ws.onclose = function (e) {
-      clearInterval(pinger); pinger = null;
+    },
+    close: function (e) {
       badge.setAttribute("data-live", "closed");
-      if (e.code === 4403) return; // signed out: nothing to listen to
-      schedule();
-    };
-  }
-  connect();
+      return e.code !== 4403; // signed out: nothing to listen to
+    }
+  });
 })();

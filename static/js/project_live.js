@@ -1,15 +1,12 @@
 // The project page's evaluation card follows the votes live: a websocket to the project's public
 // group (/ws/projects/<id>/). Each "evaluation.tally" event carries the whole tally, so numbers
 // are replaced in place; an older tally (fewer votes in the same round) never overwrites a newer
-// one. Pings every 25 s, reconnects by itself with a growing, jittered delay.
+// one. The socket pings and reconnects by itself (socket.js).
 (function () {
   "use strict";
   var card = document.getElementById("evaluation");
-  if (!card || !card.hasAttribute("data-live") || !("WebSocket" in window)) return;
+  if (!card || !card.hasAttribute("data-live") || !("WebSocket" in window) || !window.yishiSocket) return;
   var projectId = card.getAttribute("data-project-id");
-  var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-  var url = scheme + location.host + "/ws/projects/" + projectId + "/";
-  var delay = 1000, maxDelay = 30000, pinger = null, retry = null, ws = null;
 
   function pct(value) {
     var n = parseFloat(value);
@@ -30,34 +27,13 @@
     });
   }
 
-  function schedule() {
-    if (retry) return;
-    var wait = delay + Math.floor(Math.random() * 500);
-    delay = Math.min(delay * 2, maxDelay);
-    retry = setTimeout(function () { retry = null; connect(); }, wait);
-  }
-
-  function connect() {
-    try { ws = new WebSocket(url); } catch (e) { schedule(); return; }
-    ws.onopen = function () {
-      delay = 1000;
-      card.setAttribute("data-live", "open");
-      pinger = setInterval(function () {
-        if (ws.readyState === 1) ws.send('{"type":"ping"}');
-      }, 25000);
-    };
-    ws.onmessage = function (e) {
-      var data;
-      try { data = JSON.parse(e.data); } catch (err) { return; }
+  yishiSocket("/ws/projects/" + projectId + "/", {
+    open: function () { card.setAttribute("data-live", "open"); },
+    message: function (data) {
       if (data.kind === "evaluation.tally" && data.tally && String(data.project_id) === projectId) {
         apply(data.tally);
       }
-    };
-    ws.onclose = function () {
-      clearInterval(pinger); pinger = null;
-      card.setAttribute("data-live", "closed");
-      schedule();
-    };
-  }
-  connect();
+    },
+    close: function () { card.setAttribute("data-live", "closed"); }
+  });
 })();

@@ -236,37 +236,23 @@
   }
 
   // --- the websocket, reconnecting by itself -----------------------------------------------------
-  var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-  var delay = 1000, maxDelay = 15000, ws = null, pinger = null, retry = null;
   function status(state) {
     conn.setAttribute("data-state", state);
     conn.textContent = state === "open" ? L.live : L.reconnecting;
   }
-  function schedule() {
-    if (retry) return;
-    var wait = delay + Math.floor(Math.random() * 400);
-    delay = Math.min(delay * 2, maxDelay);
-    retry = setTimeout(function () { retry = null; connect(); }, wait);
-  }
   function connect() {
-    try { ws = new WebSocket(scheme + location.host + wsPath); } catch (e) { schedule(); return; }
-    ws.onopen = function () {
-      delay = 1000;
-      status("open");
-      refresh(); // catch up on whatever happened before (or while) we were not listening
-      pinger = setInterval(function () { if (ws.readyState === 1) ws.send('{"type":"ping"}'); }, 25000);
-    };
-    ws.onmessage = function (e) {
-      var data;
-      try { data = JSON.parse(e.data); } catch (err) { return; }
-      if (data.kind === "evaluation.tally" && data.tally) applyTally(data.project_id, data.tally);
-      else if (data.kind && data.kind !== "pong") refreshSoon();
-    };
-    ws.onclose = function () {
-      clearInterval(pinger); pinger = null;
-      status("closed");
-      schedule();
-    };
+    yishiSocket(wsPath, {
+      maxDelay: 15000,
+      open: function () {
+        status("open");
+        refresh(); // catch up on whatever happened before (or while) we were not listening
+      },
+      message: function (data) {
+        if (data.kind === "evaluation.tally" && data.tally) applyTally(data.project_id, data.tally);
+        else if (data.kind && data.kind !== "pong") refreshSoon();
+      },
+      close: function () { status("closed"); }
+    });
   }
 
   function tick() {
