@@ -6,12 +6,15 @@ input with ``errors`` per field; see ``projects.api_errors``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from functools import wraps
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -26,7 +29,7 @@ from rest_framework.views import APIView
 
 from deliberation import actions, services
 from deliberation.models import EvaluationBallot
-from projects import ledger
+from projects import api_auth, ledger
 from projects import services as project_services
 from projects.errors import Invalid
 from projects.models import Community, Project, ProjectEvent, State
@@ -247,11 +250,16 @@ class JSONOnly(DefaultContentNegotiation):
 
 
 class ProjectEvaluation(APIView):
-    """Cast one secret evaluation ballot; the response is the public tally.
+    """Cast one secret evaluation ballot; the response is the public tally (always JSON).
 
-    The hot path when a whole community votes at once: JSON only, and the body's two fields are
-    checked by the service itself (type, choice, length; per-field errors) rather than by a
-    serializer built for each request. ``EvaluationSerializer`` documents the body."""
+    Who voted is stored apart from what was chosen; one ballot per eligible resident (or
+    household) per round. A refusal says why: 400 (a second ballot, a bad field), 403 (not a
+    resident of the community), 409 (the project is not being evaluated or the round is over)."""
+
+    # The body's two fields are checked by the service itself (type, choice, length; per-field
+    # errors) rather than by a serializer built for each request; ``EvaluationSerializer``
+    # documents it. A counted ballot from an API token holder is answered before this view
+    # is reached (``project_evaluation``).
 
     permission_classes = [IsAuthenticated]
     renderer_classes = [JSONRenderer]
@@ -269,6 +277,42 @@ class ProjectEvaluation(APIView):
             comment=data.get("comment", ""),
         )
         return Response(tally.as_dict(), status=status.HTTP_201_CREATED)
+
+
+_evaluation_view = ProjectEvaluation.as_view()
+
+
+@wraps(_evaluation_view)  # keeps cls / initkwargs (the schema) and csrf_exempt
+def project_evaluation(request: HttpRequest, pk: int) -> HttpResponse:
+    """The vote endpoint, for a whole community voting at once.
+
+    A JSON ballot sent with an API token is first offered to
+    ``services.evaluation_vote_by_token``: one statement that authenticates the token, checks
+    the voter and counts the ballot, without DRF's request cycle or a user lookup. Whatever does
+    not count there (a refusal, a malformed body, session authentication, SQLite) goes to
+    :class:`ProjectEvaluation`, which authenticates, checks and explains in the usual way; the
+    body is read once and DRF reads it again from memory. Both answer the same JSON."""
+    if request.method == "POST" and request.content_type == "application/json":
+        key = api_auth.token_key(request)
+        if key is not None:
+            try:
+                data = json.loads(request.body)
+            except ValueError:
+                data = None
+            if isinstance(data, dict):
+                tally = services.evaluation_vote_by_token(
+                    project_id=pk,
+                    token=key,
+                    choice=data.get("choice", ""),
+                    comment=data.get("comment", ""),
+                )
+                if tally is not None:
+                    return HttpResponse(
+                        json.dumps(tally.as_dict(), ensure_ascii=False, separators=(",", ":")),
+                        status=status.HTTP_201_CREATED,
+                        content_type="application/json",
+                    )
+    return _evaluation_view(request, pk=pk)
 
 
 class ProjectAudit(generics.ListAPIView[ProjectEvent]):

@@ -11,13 +11,20 @@ tally. The statement is bound on the server and prepared (``projects.db.fetchone
 only success; anything else returns ``None`` and the caller takes the checked
 path, which finds and explains the refusal (and, if the refusal was only a race, casts there).
 
+The voter is named by user id (a signed-in resident) or by API token: then the statement
+authenticates its caller itself, by the rules of the API's token authentication
+(``projects.api_auth.active_user_sql``), and the vote API's hot path needs no other round trip.
+
 The statement names tables and columns from the models' ``_meta``, so a renamed field breaks it
-loudly in the tests that run on PostgreSQL rather than silently here.
+loudly in the tests that run on PostgreSQL rather than silently here. Values fixed by the code
+(the role, the states a project is evaluated in) are written into it; every value from a request
+is a parameter.
 """
 
 from __future__ import annotations
 
-import uuid
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -26,7 +33,7 @@ from django.db import connection
 
 from deliberation.models import EvaluationBallot, EvaluationParticipation, EvaluationRound
 from deliberation.tally import Tally
-from projects import db
+from projects import api_auth, db
 from projects.models import Community, Membership, Project, Role
 
 
@@ -48,42 +55,54 @@ def _col(model: type, field: str) -> str:
     return connection.ops.quote_name(model._meta.get_field(field).column)  # type: ignore[attr-defined]
 
 
+def _literal(value: str) -> str:
+    """A value fixed by the code (a choice, a role, a state) as an SQL string literal."""
+    if not re.fullmatch(r"[a-z_]+", value):
+        raise ValueError(f"not a code value: {value!r}")
+    return f"'{value}'"
+
+
 @cache
-def _statement() -> str:
+def _statement(by_token: bool, states: tuple[str, ...]) -> str:
     r, p, m, c = EvaluationRound, Project, Membership, Community
     ep, eb = EvaluationParticipation, EvaluationBallot
     counts = ", ".join(
         f"{_col(r, f'{choice}_count')} = {_col(r, f'{choice}_count')}"
-        f" + (%(choice)s = '{choice}')::int"
+        f" + (%(choice)s::text = {_literal(choice)})::int"
         for choice in EvaluationBallot.Choice.values
     )
-    # Table and column names come from the models; every value is a parameter.
+    caller = api_auth.active_user_sql("%(token)s") if by_token else "SELECT %(user)s::bigint AS id"
+    # Table and column names come from the models; every value from a request is a parameter.
     return f"""
-WITH rnd AS (
+WITH caller AS (
+    {caller}
+), rnd AS (
     SELECT r.{_col(r, "id")} AS id, r.{_col(r, "per_household")} AS per_household,
            p.{_col(p, "community")} AS community_id
     FROM {_table(r)} r JOIN {_table(p)} p ON p.{_col(p, "id")} = r.{_col(r, "project")}
     WHERE r.{_col(r, "project")} = %(project)s AND r.{_col(r, "closed_at")} IS NULL
-      AND r.{_col(r, "closes_at")} > now() AND p.{_col(p, "state")} = ANY(%(states)s)
+      AND r.{_col(r, "closes_at")} > now()
+      AND p.{_col(p, "state")} IN ({", ".join(_literal(state) for state in states)})
     ORDER BY r.{_col(r, "number")} DESC LIMIT 1
     FOR KEY SHARE OF r
 ), voter AS (
-    SELECT rnd.id AS round_id,
+    SELECT rnd.id AS round_id, caller.id AS user_id,
            CASE WHEN rnd.per_household AND m.{_col(m, "household")} <> ''
                 THEN 'h:' || m.{_col(m, "household")}
                 ELSE 'u:' || m.{_col(m, "user")} END AS voter_key
     FROM rnd JOIN {_table(m)} m ON m.{_col(m, "community")} = rnd.community_id
-    WHERE m.{_col(m, "user")} = %(user)s AND m.{_col(m, "role")} = %(resident)s
+    JOIN caller ON m.{_col(m, "user")} = caller.id
+    WHERE m.{_col(m, "role")} = {_literal(Role.RESIDENT.value)}
     LIMIT 1
 ), took AS (
     INSERT INTO {_table(ep)} ({_col(ep, "round")}, {_col(ep, "voter")}, {_col(ep, "voter_key")})
-    SELECT round_id, %(user)s, voter_key FROM voter
+    SELECT round_id, user_id, voter_key FROM voter
     ON CONFLICT ({_col(ep, "round")}, {_col(ep, "voter_key")}) DO NOTHING
     RETURNING {_col(ep, "round")} AS round_id
 ), stored AS (
     INSERT INTO {_table(eb)} ({_col(eb, "id")}, {_col(eb, "round")}, {_col(eb, "choice")},
                               {_col(eb, "comment")})
-    SELECT %(ballot)s, round_id, %(choice)s, %(comment)s FROM took
+    SELECT gen_random_uuid(), round_id, %(choice)s::text, %(comment)s::text FROM took
     RETURNING {_col(eb, "round")} AS round_id
 )
 UPDATE {_table(r)} r SET {counts}
@@ -98,19 +117,23 @@ RETURNING r.{_col(r, "number")}, r.{_col(r, "eligible")}, r.{_col(r, "satisfied_
 
 
 def cast(
-    *, project_id: int, user_id: int, choice: str, comment: str, states: list[str]
+    *,
+    project_id: int,
+    choice: str,
+    comment: str,
+    states: Sequence[str],
+    user_id: int | None = None,
+    token: str | None = None,
 ) -> Cast | None:
-    """Count one ballot, or return ``None`` if it was not counted (for whatever reason)."""
-    params: dict[str, Any] = {
-        "project": project_id,
-        "states": states,
-        "user": user_id,
-        "resident": Role.RESIDENT.value,
-        "ballot": uuid.uuid4(),
-        "choice": choice,
-        "comment": comment,
-    }
-    row = db.fetchone(_statement(), params)
+    """Count one ballot of the user ``user_id`` or of the holder of the API token ``token`` (an
+    active user), or return ``None`` if it was not counted, for whatever reason."""
+    params: dict[str, Any] = {"project": project_id, "choice": choice, "comment": comment}
+    if token is not None:
+        params["token"] = token
+    else:
+        assert user_id is not None, "a voter: user_id or token"
+        params["user"] = user_id
+    row = db.fetchone(_statement(token is not None, tuple(states)), params)
     if row is None:
         return None
     number, eligible, satisfied, basically, dissatisfied, pass_rate, min_turnout, title, slug = row

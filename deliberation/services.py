@@ -464,12 +464,37 @@ _EVALUATING_STATES = [s.value for s in State if STATE_FLAGS[s].can_evaluate]
 
 def evaluation_vote(*, project: Project | int, by: User, choice: str, comment: str = "") -> Tally:
     """One secret ballot per eligible resident (or household) per round; returns the live
-    tally. ``project`` may be given by id (the vote API does not load it).
+    tally. ``project`` may be given by id.
 
     On PostgreSQL a ballot that counts takes one SQL statement (``deliberation.evaluation_sql``);
     every other case, and every vote on SQLite, takes the checked path below, which also names
     the reason for a refusal. Either way the tally goes to the project's page and the community's
     screen after commit, as a snapshot that supersedes the previous one."""
+    comment = _ballot_fields(choice, comment)
+    project_id = project if isinstance(project, int) else project.pk
+    tally = _cast_at_once(project_id, choice, comment, user_id=by.pk)
+    return tally if tally is not None else _cast_checked(project_id, by, choice, comment)
+
+
+def evaluation_vote_by_token(
+    *, project_id: int, token: str, choice: Any, comment: Any
+) -> Tally | None:
+    """The vote API's hot path: the ballot of the holder of an API token, counted in one
+    statement that also authenticates the token (as the API's token authentication does) and
+    checks the voter, without loading the user first. Returns the live tally, published as
+    :func:`evaluation_vote` publishes it, or ``None`` having written nothing when the ballot did
+    not count there for any reason (unknown token, bad fields, not eligible, a duplicate, the
+    wrong state; always on SQLite): the caller then authenticates and calls
+    :func:`evaluation_vote`, which explains."""
+    try:
+        comment = _ballot_fields(choice, comment)
+    except Invalid:
+        return None
+    return _cast_at_once(project_id, choice, comment, token=token)
+
+
+def _ballot_fields(choice: Any, comment: Any) -> str:
+    """Checks the ballot's two fields; returns the comment stripped."""
     if not isinstance(choice, str) or choice not in EvaluationBallot.Choice.values:
         raise Invalid(_("请选择满意、基本满意或不满意"), errors={"choice": [_("无效选项")]})
     if not isinstance(comment, str):
@@ -477,19 +502,32 @@ def evaluation_vote(*, project: Project | int, by: User, choice: str, comment: s
     comment = comment.strip()
     if len(comment) > 500:
         raise Invalid(_("意见不能超过 500 字"), errors={"comment": [_("过长")]})
-    project_id = project if isinstance(project, int) else project.pk
-    if connection.vendor == "postgresql":
-        cast = evaluation_sql.cast(
-            project_id=project_id,
-            user_id=by.pk,
-            choice=choice,
-            comment=comment,
-            states=_EVALUATING_STATES,
-        )
-        if cast is not None:
-            _publish_tally(project_id, cast.title, cast.community_slug, cast.tally)
-            return cast.tally
-    return _cast_checked(project_id, by, choice, comment)
+    return comment
+
+
+def _cast_at_once(
+    project_id: int,
+    choice: str,
+    comment: str,
+    *,
+    user_id: int | None = None,
+    token: str | None = None,
+) -> Tally | None:
+    """The one-statement ballot (PostgreSQL), published; ``None`` if it did not count."""
+    if connection.vendor != "postgresql":
+        return None
+    cast = evaluation_sql.cast(
+        project_id=project_id,
+        choice=choice,
+        comment=comment,
+        states=_EVALUATING_STATES,
+        user_id=user_id,
+        token=token,
+    )
+    if cast is None:
+        return None
+    _publish_tally(project_id, cast.title, cast.community_slug, cast.tally)
+    return cast.tally
 
 
 def _cast_checked(project_id: int, by: User, choice: str, comment: str) -> Tally:

@@ -46,10 +46,14 @@ def screen_group(community_slug: str) -> str:
     return f"screen.{community_slug}"
 
 
-def layer_message(group: str, event: dict[str, Any]) -> dict[str, Any]:
+def layer_message(
+    group: str, event: dict[str, Any], published_at: float | None = None
+) -> dict[str, Any]:
     """The channel-layer message for ``event`` to ``group``: the group travels with it, for the
-    receiving process's hub (``notifications.hub``) to hand the text to its local sockets."""
-    stamped = {**event, "published_at": round(time.time(), 6)}
+    receiving process's hub (``notifications.hub``) to hand the text to its local sockets.
+    ``published_at`` defaults to now."""
+    at = time.time() if published_at is None else published_at
+    stamped = {**event, "published_at": round(at, 6)}
     return {
         "type": "yishi.event",
         "group": group,
@@ -81,21 +85,26 @@ def _hand_over(
     layer = get_channel_layer()
     if layer is None:
         return
-    # Stamped and serialised here, right after the commit, before waiting for the event loop.
-    pending = [(group, layer_message(group, event)) for group, event in messages]
-    if not pending:
+    items = list(messages)
+    if not items:
         return
+    # Stamped here, right after the commit, before waiting for the event loop.
+    at = time.time()
+
+    def build() -> list[tuple[str, dict[str, Any]]]:
+        return [(group, layer_message(group, event, at)) for group, event in items]
+
     if not isinstance(layer, InMemoryChannelLayer):
         sender = publisher.get(partial(_send_all, layer))
         if latest is None:
-            sender.send(pending)
+            sender.send(build())
         else:
-            sender.send_latest(*latest, pending)
+            sender.send_latest(*latest, build)  # built only if sent, on the publisher's thread
         return
     try:
-        async_to_sync(_send_all)(layer, pending)
+        async_to_sync(_send_all)(layer, build())
     except Exception:
-        log.exception("could not publish %d event(s)", len(pending))
+        log.exception("could not publish %d event(s)", len(items))
 
 
 def publish_many(messages: Iterable[tuple[str, dict[str, Any]]]) -> None:

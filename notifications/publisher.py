@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 
 THROTTLE = 0.25  # seconds between two sends of snapshots with the same key
 Message = tuple[str, dict[str, Any]]  # (group, channel-layer message)
+# Messages, or what builds them when they are sent (a snapshot that is superseded before its
+# turn is then never built).
+Messages = list[Message] | Callable[[], list[Message]]
 
 
 class Publisher:
@@ -39,7 +42,7 @@ class Publisher:
         # Kept under a lock by the callers' threads, so a snapshot that only replaces one
         # already held does not wake the loop.
         self._guard = threading.Lock()
-        self._held: dict[str, tuple[tuple[int, ...], list[Message]]] = {}
+        self._held: dict[str, tuple[tuple[int, ...], Messages]] = {}
         self._last: dict[str, tuple[float, tuple[int, ...]]] = {}
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="yishi-publisher", daemon=True
@@ -50,7 +53,7 @@ class Publisher:
     def send(self, messages: list[Message]) -> None:
         self._loop.call_soon_threadsafe(self._start, messages)
 
-    def send_latest(self, key: str, order: tuple[int, ...], messages: list[Message]) -> None:
+    def send_latest(self, key: str, order: tuple[int, ...], messages: Messages) -> None:
         """Send ``messages`` unless a newer snapshot for ``key`` went or goes out first."""
         now = time.monotonic()
         with self._guard:
@@ -90,7 +93,13 @@ class Publisher:
             self._last.clear()
 
     # --- on the publisher's loop ----------------------------------------------------------------
-    def _start(self, messages: list[Message]) -> None:
+    def _start(self, messages: Messages) -> None:
+        if callable(messages):
+            try:
+                messages = messages()
+            except Exception:
+                log.exception("could not build an event to publish")
+                return
         task = self._loop.create_task(self._guarded(messages))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

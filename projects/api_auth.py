@@ -1,5 +1,10 @@
 """API authentication: DRF's token scheme with the lookup as one fixed SQL statement.
 
+Also, for a hot path that authenticates its caller inside its own statement (the evaluation
+vote, ``deliberation.evaluation_sql``): :func:`token_key` reads the header as DRF does and
+:func:`active_user_sql` is the SQL for "the active user holding this token", the same rules as
+:class:`TokenAuthentication`.
+
 DRF's ``TokenAuthentication`` builds ``Token.objects.select_related("user").get(key=...)`` for every
 request; compiling that query (and ``raw()``'s column mapping) costs more CPU than the database
 spends answering it. The same rules here (unknown key → 401 "Invalid token.", inactive user → 401),
@@ -16,8 +21,9 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy
-from rest_framework import authentication, exceptions
+from rest_framework import HTTP_HEADER_ENCODING, authentication, exceptions
 from rest_framework.authtoken.models import Token
 
 from projects import db
@@ -25,24 +31,24 @@ from projects import db
 Converter = Callable[[Any, Any, Any], Any]
 
 
+def _qn(name: str | None) -> str:
+    assert name is not None
+    return connections[DEFAULT_DB_ALIAS].ops.quote_name(name)
+
+
 @cache
 def _lookup() -> tuple[str, list[str], list[tuple[int, list[Converter], Any]]]:
     """The statement, the user's field names in column order, and per column the converters the
     ORM would apply (``(index, converters, expression)``; only columns that have any)."""
     connection = connections[DEFAULT_DB_ALIAS]
-
-    def qn(name: str | None) -> str:
-        assert name is not None
-        return connection.ops.quote_name(name)
-
     user, token = User._meta, Token._meta
     fields = list(user.concrete_fields)
-    columns = ", ".join(f"u.{qn(f.column)}" for f in fields)
+    columns = ", ".join(f"u.{_qn(f.column)}" for f in fields)
     sql = (
-        f"SELECT {columns} FROM {qn(user.db_table)} u"  # noqa: S608 (names from the models)
-        f" JOIN {qn(token.db_table)} t ON t.{qn(token.get_field('user').column)}"
-        f" = u.{qn(user.pk.column)}"
-        f" WHERE t.{qn(token.get_field('key').column)} = %s"
+        f"SELECT {columns} FROM {_qn(user.db_table)} u"  # noqa: S608 (names from the models)
+        f" JOIN {_qn(token.db_table)} t ON t.{_qn(token.get_field('user').column)}"
+        f" = u.{_qn(user.pk.column)}"
+        f" WHERE t.{_qn(token.get_field('key').column)} = %s"
     )
     converters = []
     for i, field in enumerate(fields):
@@ -53,6 +59,33 @@ def _lookup() -> tuple[str, list[str], list[tuple[int, list[Converter], Any]]]:
         if found:
             converters.append((i, found, expression))
     return sql, [f.attname for f in fields], converters
+
+
+def active_user_sql(key: str) -> str:
+    """``SELECT id``, as ``id``, of the active user whose API token is ``key`` (a placeholder
+    such as ``%(token)s``); no row for an unknown key or an inactive user, as
+    :class:`TokenAuthentication` refuses both."""
+    user, token = User._meta, Token._meta
+    return (
+        f"SELECT u.{_qn(user.pk.column)} AS id FROM {_qn(user.db_table)} u"  # noqa: S608
+        f" JOIN {_qn(token.db_table)} t ON t.{_qn(token.get_field('user').column)}"
+        f" = u.{_qn(user.pk.column)}"
+        f" WHERE t.{_qn(token.get_field('key').column)} = {key}"
+        f" AND u.{_qn(user.get_field('is_active').column)}"
+    )
+
+
+def token_key(request: HttpRequest) -> str | None:
+    """The key of an ``Authorization: Token <key>`` header, read as DRF's
+    ``TokenAuthentication`` reads it; ``None`` when there is none, or when DRF would refuse the
+    header itself (it then says why)."""
+    try:
+        parts = request.headers.get("authorization", "").encode(HTTP_HEADER_ENCODING).split()
+        if len(parts) != 2 or parts[0].lower() != TokenAuthentication.keyword.lower().encode():
+            return None
+        return parts[1].decode()
+    except UnicodeError:
+        return None
 
 
 def user_for_token(key: str) -> User | None:

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
@@ -283,3 +284,92 @@ def test_a_bad_token_is_refused_in_the_callers_language(
         HTTP_ACCEPT_LANGUAGE=language,
     )
     assert (r.status_code, r.json()["detail"]) == (401, message)
+
+
+# --- the vote API's hot path: a token ballot counted in one statement -------------------------
+@pytest.mark.parametrize(
+    ("header", "key"),
+    [
+        ("Token abc123", "abc123"),
+        ("token abc123", "abc123"),  # the keyword is case-insensitive, as in DRF
+        ("Bearer abc123", None),
+        ("Token", None),
+        ("Token abc 123", None),
+        ("", None),
+    ],
+)
+def test_the_token_is_read_from_the_header_as_drf_reads_it(
+    rf: Any, header: str, key: str | None
+) -> None:
+    from projects.api_auth import token_key
+
+    request = rf.post("/", HTTP_AUTHORIZATION=header) if header else rf.post("/")
+    assert token_key(request) == key
+
+
+@pytest.fixture
+def drf_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How often the vote reached DRF's view (the full path)."""
+    from deliberation import api as api_module
+
+    calls: list[int] = []
+    real = api_module.ProjectEvaluation.dispatch
+
+    def spy(self: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs["pk"])
+        return real(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(api_module.ProjectEvaluation, "dispatch", spy)
+    return calls
+
+
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the one-statement path"
+)
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_counted_token_ballot_never_reaches_drf_and_answers_the_same(
+    evaluating: Any, make_resident: Any, drf_calls: list[int]
+) -> None:
+    url = f"/api/v1/projects/{evaluating.pk}/evaluation/"
+    fast = api(make_resident()).post(url, {"choice": "satisfied", "comment": " 好 "}, format="json")
+    assert (fast.status_code, drf_calls) == (201, [])
+    assert fast["Content-Type"] == "application/json"
+    assert EvaluationBallot.objects.get().comment == "好"
+    session = APIClient()
+    session.force_login(make_resident())
+    full = session.post(url, {"choice": "dissatisfied"}, format="json")
+    assert (full.status_code, drf_calls) == (201, [evaluating.pk])  # session: DRF's path
+    assert set(fast.json()) == set(full.json())
+    rnd = EvaluationRound.objects.get(project=evaluating)
+    assert full.json() == services.evaluation_tally(rnd).as_dict()
+    tally = full.json()
+    assert (tally["votes"], tally["satisfied"], tally["dissatisfied"]) == (2, 1, 1)
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_token_ballot_that_does_not_count_is_explained_by_drf(
+    evaluating: Any, make_resident: Any, cast: dict[str, Any], drf_calls: list[int]
+) -> None:
+    url = f"/api/v1/projects/{evaluating.pk}/evaluation/"
+    voter = make_resident()
+    assert api(voter).post(url, {"choice": "satisfied"}, format="json").status_code == 201
+    again = api(voter).post(url, {"choice": "dissatisfied"}, format="json")
+    assert (again.status_code, again.json()["detail"]) == (400, "您已参加本轮评议")
+    clerk = api(cast["clerk"]).post(url, {"choice": "satisfied"}, format="json")
+    assert clerk.status_code == 403
+    unknown = api(token="0" * 40).post(url, {"choice": "satisfied"}, format="json")
+    assert (unknown.status_code, unknown.json()["detail"]) == (401, "认证令牌无效。")
+    gone = make_resident()
+    client = api(gone)
+    User.objects.filter(pk=gone.pk).update(is_active=False)
+    assert client.post(url, {"choice": "satisfied"}, format="json").status_code == 401
+    bad = api(make_resident()).post(url, {"choice": "great"}, format="json")
+    assert (bad.status_code, list(bad.json()["errors"])) == (400, ["choice"])
+    assert len(drf_calls) == 5  # each refusal went to the full path, which said why
+    assert stored() == (1, 1)
+    rnd = EvaluationRound.objects.get(project=evaluating)
+    assert (rnd.satisfied_count, rnd.dissatisfied_count) == (1, 0)

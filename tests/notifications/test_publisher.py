@@ -111,3 +111,36 @@ def test_forget_lets_a_key_start_over(pub: Publisher, sent: list[Any]) -> None:
     pub.send_latest("tally:1", (1, 1), msg("screen.a", 1))  # same project id, emptied database
     pub.flush()
     assert [m["n"] for _g, m in sent] == [5, 1]
+
+
+def test_a_snapshot_superseded_before_its_turn_is_never_built(
+    pub: Publisher, sent: list[Any]
+) -> None:
+    built: list[int] = []
+
+    def builder(n: int) -> Any:
+        def build() -> list[tuple[str, Any]]:
+            built.append(n)
+            return msg("screen.a", n)
+
+        return build
+
+    for n in range(1, 30):
+        pub.send_latest("tally:1", (1, n), builder(n))
+    pub.flush()
+    assert [m["n"] for _g, m in sent] == [1, 29]
+    assert built == [1, 29]  # the 27 in between were replaced while held, never serialised
+
+
+def test_a_builder_that_fails_is_logged_and_the_publisher_carries_on(
+    pub: Publisher, sent: list[Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken() -> list[tuple[str, Any]]:
+        raise ValueError("cannot serialise")
+
+    pub.send_latest("tally:1", (1, 1), broken)
+    pub.flush()
+    pub.send_latest("tally:2", (1, 1), msg("screen.a", 2))
+    pub.flush()
+    assert [m["n"] for _g, m in sent] == [2]
+    assert "could not build" in caplog.text
