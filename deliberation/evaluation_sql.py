@@ -6,8 +6,12 @@ open, what ``services._cast_checked`` does in a dozen: find the project's open r
 ``FOR KEY SHARE`` against a concurrent close, as there), check that the project is being
 evaluated, the window is open and the voter is a registered resident of its community, record
 the participation (``ON CONFLICT DO NOTHING`` on the one-ballot unique key: a duplicate counts
-nothing), store the choice apart from the voter, add it to the round's live tally and return that
-tally. The statement is bound on the server and prepared (``projects.db.fetchone``). It answers
+nothing), store the choice apart from the voter, add it to one part of the round's live tally and
+return the tally. The part is the database session's (``EvaluationTallyShard``): ballots cast at
+the same moment by different sessions do not wait for each other's commit on one row. The tally
+returned is the other parts as the statement found them plus this ballot, so under a burst it
+may lack a ballot committing at the same moment; what screens show is read after commit
+(``services._publish_tally``). The statement is bound on the server and prepared (``projects.db.fetchone``). It answers
 only success; anything else returns ``None`` and the caller takes the checked
 path, which finds and explains the refusal (and, if the refusal was only a race, casts there).
 
@@ -25,26 +29,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from django.db import connection
 
-from deliberation.models import EvaluationBallot, EvaluationParticipation, EvaluationRound
+from deliberation.models import (
+    EvaluationBallot,
+    EvaluationParticipation,
+    EvaluationRound,
+    EvaluationTallyShard,
+)
 from deliberation.tally import Tally
 from projects import api_auth, db
 from projects.models import Community, Membership, Project, Role
-
-
-@dataclass(frozen=True)
-class Cast:
-    """What the statement returns for a counted ballot: the round's tally with this ballot in it,
-    and what the live event names."""
-
-    tally: Tally
-    title: str
-    community_slug: str
 
 
 def _table(model: type) -> str:
@@ -65,11 +63,17 @@ def _literal(value: str) -> str:
 @cache
 def _statement(by_token: bool, states: tuple[str, ...]) -> str:
     r, p, m, c = EvaluationRound, Project, Membership, Community
-    ep, eb = EvaluationParticipation, EvaluationBallot
-    counts = ", ".join(
-        f"{_col(r, f'{choice}_count')} = {_col(r, f'{choice}_count')}"
-        f" + (%(choice)s::text = {_literal(choice)})::int"
-        for choice in EvaluationBallot.Choice.values
+    ep, eb, ts = EvaluationParticipation, EvaluationBallot, EvaluationTallyShard
+    choices = EvaluationBallot.Choice.values
+    mine = {choice: f"(%(choice)s::text = {_literal(choice)})::int" for choice in choices}
+    counts = ", ".join(_col(ts, choice) for choice in choices)
+    added = ", ".join(
+        f"{_col(ts, choice)} = t.{_col(ts, choice)} + excluded.{_col(ts, choice)}"
+        for choice in choices
+    )
+    # The other parts as this statement sees them, plus this ballot.
+    summed = ", ".join(
+        f"coalesce(sum(o.{_col(ts, choice)}), 0)::int + {mine[choice]}" for choice in choices
     )
     caller = api_auth.active_user_sql("%(token)s") if by_token else "SELECT %(user)s::bigint AS id"
     # Table and column names come from the models; every value from a request is a parameter.
@@ -104,15 +108,20 @@ WITH caller AS (
                               {_col(eb, "comment")})
     SELECT gen_random_uuid(), round_id, %(choice)s::text, %(comment)s::text FROM took
     RETURNING {_col(eb, "round")} AS round_id
+), counted AS (
+    INSERT INTO {_table(ts)} AS t ({_col(ts, "round")}, {_col(ts, "shard")}, {counts})
+    SELECT round_id, pg_backend_pid() %% {ts.PARTS}, {", ".join(mine.values())} FROM stored
+    ON CONFLICT ({_col(ts, "round")}, {_col(ts, "shard")}) DO UPDATE SET {added}
+    RETURNING {_col(ts, "round")} AS round_id
 )
-UPDATE {_table(r)} r SET {counts}
-FROM stored, {_table(p)} p, {_table(c)} c
-WHERE r.{_col(r, "id")} = stored.round_id AND p.{_col(p, "id")} = r.{_col(r, "project")}
-  AND c.{_col(c, "id")} = p.{_col(p, "community")}
-RETURNING r.{_col(r, "number")}, r.{_col(r, "eligible")}, r.{_col(r, "satisfied_count")},
-          r.{_col(r, "basically_satisfied_count")}, r.{_col(r, "dissatisfied_count")},
-          c.{_col(c, "pass_rate")}, c.{_col(c, "min_turnout")}, p.{_col(p, "title")},
-          c.{_col(c, "slug")}
+SELECT r.{_col(r, "number")}, r.{_col(r, "eligible")}, {summed},
+       c.{_col(c, "pass_rate")}, c.{_col(c, "min_turnout")}
+FROM counted
+JOIN {_table(r)} r ON r.{_col(r, "id")} = counted.round_id
+JOIN {_table(p)} p ON p.{_col(p, "id")} = r.{_col(r, "project")}
+JOIN {_table(c)} c ON c.{_col(c, "id")} = p.{_col(p, "community")}
+LEFT JOIN {_table(ts)} o ON o.{_col(ts, "round")} = r.{_col(r, "id")}
+GROUP BY r.{_col(r, "id")}, c.{_col(c, "id")}
 """  # noqa: S608
 
 
@@ -124,7 +133,7 @@ def cast(
     states: Sequence[str],
     user_id: int | None = None,
     token: str | None = None,
-) -> Cast | None:
+) -> Tally | None:
     """Count one ballot of the user ``user_id`` or of the holder of the API token ``token`` (an
     active user), or return ``None`` if it was not counted, for whatever reason."""
     params: dict[str, Any] = {"project": project_id, "choice": choice, "comment": comment}
@@ -136,6 +145,4 @@ def cast(
     row = db.fetchone(_statement(token is not None, tuple(states)), params)
     if row is None:
         return None
-    number, eligible, satisfied, basically, dissatisfied, pass_rate, min_turnout, title, slug = row
-    tally = Tally(number, eligible, satisfied, basically, dissatisfied, pass_rate, min_turnout)
-    return Cast(tally, title, slug)
+    return Tally(*row)

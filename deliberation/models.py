@@ -160,11 +160,6 @@ class EvaluationRound(models.Model):
     per_household = models.BooleanField(default=False)
     closed_at = models.DateTimeField(null=True, blank=True)
     passed = models.BooleanField(null=True)
-    # The live public tally, kept by the same statement that stores each ballot (so a vote does
-    # not recount the round); closing the round recounts the ballots themselves.
-    satisfied_count = models.PositiveIntegerField(default=0)
-    basically_satisfied_count = models.PositiveIntegerField(default=0)
-    dissatisfied_count = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("评议轮次")
@@ -176,6 +171,34 @@ class EvaluationRound(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project_id} #{self.number}"
+
+
+class EvaluationTallyShard(models.Model):
+    """One part of a round's live public tally, which is the sum of its parts.
+
+    The statement that stores a ballot adds it to one part (on PostgreSQL the part of the
+    database session, ``deliberation.evaluation_sql``; otherwise part 0), so that a community
+    voting at once does not queue on one row: a row stays locked until its transaction has
+    committed, and a single counter would let one ballot commit at a time. A round has part 0
+    from its opening; closing it recounts the ballots themselves into part 0 alone."""
+
+    PARTS = 16
+
+    round = models.ForeignKey(
+        EvaluationRound, on_delete=models.CASCADE, related_name="tally_shards"
+    )
+    shard = models.PositiveSmallIntegerField()
+    satisfied = models.PositiveIntegerField(default=0)
+    basically_satisfied = models.PositiveIntegerField(default=0)
+    dissatisfied = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["round", "shard"], name="evaluation_tally_shard"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round_id}/{self.shard}"
 
 
 class EvaluationParticipation(models.Model):

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,12 +26,13 @@ from deliberation.models import (
     EvaluationBallot,
     EvaluationParticipation,
     EvaluationRound,
+    EvaluationTallyShard,
     Objection,
 )
 from deliberation.tally import Tally
 from notifications.events import (
     project_group,
-    publish_latest_on_commit,
+    publish_fresh_on_commit,
     publish_on_commit,
     screen_group,
 )
@@ -376,6 +377,7 @@ def evaluation_open_round(*, project: Project) -> EvaluationRound:
         eligible=_eligible_count(project, per_household),
         per_household=per_household,
     )
+    EvaluationTallyShard.objects.create(round=rnd, shard=0)
     residents = eligible_residents(project.community).values_list("user_id", flat=True)
     notify(
         recipients=residents,
@@ -415,10 +417,15 @@ def _tally_of(rnd: EvaluationRound, satisfied: int, basically: int, dissatisfied
 
 
 def evaluation_tally(rnd: EvaluationRound) -> Tally:
-    """The round's live public tally, from the counters each ballot updates (as loaded with
-    ``rnd``: fetch the round afresh for a current figure)."""
+    """The round's live public tally: the sum of the parts each ballot adds to
+    (``EvaluationTallyShard``), as committed now."""
+    parts = EvaluationTallyShard.objects.filter(round_id=rnd.pk).aggregate(
+        satisfied=Sum("satisfied"),
+        basically=Sum("basically_satisfied"),
+        dissatisfied=Sum("dissatisfied"),
+    )
     return _tally_of(
-        rnd, rnd.satisfied_count, rnd.basically_satisfied_count, rnd.dissatisfied_count
+        rnd, parts["satisfied"] or 0, parts["basically"] or 0, parts["dissatisfied"] or 0
     )
 
 
@@ -516,7 +523,7 @@ def _cast_at_once(
     """The one-statement ballot (PostgreSQL), published; ``None`` if it did not count."""
     if connection.vendor != "postgresql":
         return None
-    cast = evaluation_sql.cast(
+    tally = evaluation_sql.cast(
         project_id=project_id,
         choice=choice,
         comment=comment,
@@ -524,10 +531,9 @@ def _cast_at_once(
         user_id=user_id,
         token=token,
     )
-    if cast is None:
-        return None
-    _publish_tally(project_id, cast.title, cast.community_slug, cast.tally)
-    return cast.tally
+    if tally is not None:
+        _publish_tally(project_id)
+    return tally
 
 
 def _cast_checked(project_id: int, by: User, choice: str, comment: str) -> Tally:
@@ -560,29 +566,38 @@ def _cast_checked(project_id: int, by: User, choice: str, comment: str) -> Tally
         except IntegrityError:
             msg = _("您家已有成员参加本轮评议") if key.startswith("h:") else _("您已参加本轮评议")
             raise Invalid(msg) from None
-        counter = f"{choice}_count"
-        EvaluationRound.objects.filter(pk=rnd.pk).update(**{counter: F(counter) + 1})
-        rnd.refresh_from_db(fields=[f"{c}_count" for c in EvaluationBallot.Choice.values])
+        part, _created = EvaluationTallyShard.objects.get_or_create(round=rnd, shard=0)
+        EvaluationTallyShard.objects.filter(pk=part.pk).update(**{choice: F(choice) + 1})
         tally = evaluation_tally(rnd)
-        _publish_tally(p.pk, p.title, p.community.slug, tally)
+        _publish_tally(p.pk)
     return tally
 
 
-def _publish_tally(project_id: int, title: str, community_slug: str, tally: Tally) -> None:
-    """The live tally to the project's page and the community's screen, once committed. A
-    newer tally of the same round supersedes it (``publish_latest_on_commit``)."""
-    event = {
-        "kind": "evaluation.tally",
-        "project_id": project_id,
-        "title": title,
-        "tally": tally.as_dict(),
-    }
-    publish_latest_on_commit(
-        [project_group(project_id), screen_group(community_slug)],
-        event,
-        key=f"evaluation.tally:{project_id}",
-        order=(tally.round, tally.votes),
-    )
+def _publish_tally(project_id: int) -> None:
+    """The project's live tally to its page and its community's screen, read once this vote
+    has committed. Under a burst each process reads and sends it at most a few times a second,
+    and always once after its last vote, so the last tally a screen gets counts every ballot
+    (``publish_fresh_on_commit``)."""
+
+    def read() -> list[tuple[str, dict[str, Any]]]:
+        rnd = (
+            EvaluationRound.objects.filter(project_id=project_id)
+            .select_related("project__community")
+            .order_by("-number")
+            .first()
+        )
+        if rnd is None:
+            return []
+        event = {
+            "kind": "evaluation.tally",
+            "project_id": project_id,
+            "title": rnd.project.title,
+            "tally": evaluation_tally(rnd).as_dict(),
+        }
+        slug = rnd.project.community.slug
+        return [(project_group(project_id), event), (screen_group(slug), event)]
+
+    publish_fresh_on_commit(f"evaluation.tally:{project_id}", read)
 
 
 def evaluation_close(
@@ -626,16 +641,16 @@ def evaluation_close(
                 allowed=[outcome],
             )
         rnd.closed_at, rnd.passed = timezone.now(), tally.passed
-        # The published result is the count of the ballots (the counters should agree anyway).
-        rnd.satisfied_count = tally.satisfied
-        rnd.basically_satisfied_count = tally.basically_satisfied
-        rnd.dissatisfied_count = tally.dissatisfied
-        rnd.save(
-            update_fields=[
-                "closed_at",
-                "passed",
-                *(f"{c}_count" for c in EvaluationBallot.Choice.values),
-            ]
+        rnd.save(update_fields=["closed_at", "passed"])
+        # The published result is the count of the ballots (the parts should agree anyway).
+        rnd.tally_shards.exclude(shard=0).delete()
+        rnd.tally_shards.update_or_create(
+            shard=0,
+            defaults={
+                "satisfied": tally.satisfied,
+                "basically_satisfied": tally.basically_satisfied,
+                "dissatisfied": tally.dissatisfied,
+            },
         )
         reason = _(
             "第 %(n)d 轮评议：满意 %(s)d，基本满意 %(b)d，不满意 %(d)d；参与率 %(t).1f%%，满意率 %(r).1f%%"

@@ -2,7 +2,7 @@
 
 Groups: ``user.<id>`` (personal), ``project.<id>`` (state, comments, tallies),
 ``screen.<community slug>`` (the public screen, 大屏). Only services call :func:`publish_on_commit`
-(or :func:`publish_many_on_commit`, or :func:`publish_latest_on_commit` for snapshots such as a
+(or :func:`publish_many_on_commit`, or :func:`publish_fresh_on_commit` for snapshots such as a
 live tally); a rolled-back transaction sends nothing.
 
 Every event is a JSON object with a ``kind``; the publisher adds ``published_at`` (Unix seconds,
@@ -17,7 +17,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
@@ -26,6 +26,7 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
 from notifications import publisher
+from notifications.publisher import Message
 
 log = logging.getLogger(__name__)
 
@@ -73,38 +74,34 @@ async def _send_all(layer: Any, messages: list[tuple[str, dict[str, Any]]]) -> N
                 log.error("could not publish to %s", group, exc_info=result)
 
 
-def _hand_over(
-    messages: Iterable[tuple[str, dict[str, Any]]],
-    latest: tuple[str, tuple[int, ...]] | None = None,
-) -> None:
+def _hand_over(messages: Iterable[tuple[str, dict[str, Any]]]) -> None:
     """Send each ``(group, event)``: to a broker (Redis) through this process's background
-    publisher, which keeps its connection and does not hold up the caller (``latest``: a snapshot
-    under that key and order, see :func:`publish_latest`); to the in-memory layer (one process)
-    directly. A dead broker is logged, never raised: the write that caused the event has
-    committed."""
+    publisher, which keeps its connection and does not hold up the caller; to the in-memory layer
+    (one process) directly. A dead broker is logged, never raised: the write that caused the
+    event has committed."""
     layer = get_channel_layer()
     if layer is None:
         return
-    items = list(messages)
-    if not items:
+    # Stamped and serialised here, right after the commit, before waiting for the event loop.
+    pending = _layer_messages(messages)
+    if not pending:
         return
-    # Stamped here, right after the commit, before waiting for the event loop.
-    at = time.time()
-
-    def build() -> list[tuple[str, dict[str, Any]]]:
-        return [(group, layer_message(group, event, at)) for group, event in items]
-
     if not isinstance(layer, InMemoryChannelLayer):
-        sender = publisher.get(partial(_send_all, layer))
-        if latest is None:
-            sender.send(build())
-        else:
-            sender.send_latest(*latest, build)  # built only if sent, on the publisher's thread
+        publisher.get(partial(_send_all, layer)).send(pending)
         return
+    _send_here(layer, pending)
+
+
+def _layer_messages(messages: Iterable[tuple[str, dict[str, Any]]]) -> list[Message]:
+    at = time.time()
+    return [(group, layer_message(group, event, at)) for group, event in messages]
+
+
+def _send_here(layer: Any, pending: list[Message]) -> None:
     try:
-        async_to_sync(_send_all)(layer, build())
+        async_to_sync(_send_all)(layer, pending)
     except Exception:
-        log.exception("could not publish %d event(s)", len(items))
+        log.exception("could not publish %d event(s)", len(pending))
 
 
 def publish_many(messages: Iterable[tuple[str, dict[str, Any]]]) -> None:
@@ -112,14 +109,24 @@ def publish_many(messages: Iterable[tuple[str, dict[str, Any]]]) -> None:
     _hand_over(messages)
 
 
-def publish_latest(
-    groups: Iterable[str], event: dict[str, Any], *, key: str, order: tuple[int, ...]
-) -> None:
-    """Send a snapshot that supersedes earlier ones with the same ``key`` (a live tally; higher
-    ``order`` is newer). Under a burst a process sends each key at most once per
-    ``publisher.THROTTLE`` seconds, the newest snapshot; an older one than already sent is
-    dropped. The in-memory layer gets every snapshot at once."""
-    _hand_over([(group, event) for group in groups], latest=(key, order))
+def publish_fresh(key: str, read: Callable[[], list[tuple[str, dict[str, Any]]]]) -> None:
+    """Send a snapshot (a live tally) that ``read`` takes of the current state, as
+    ``(group, event)`` pairs, and that supersedes earlier ones with the same ``key``. Through a
+    broker ``read`` runs when the snapshot is sent, at most once per ``publisher.THROTTLE``
+    seconds per key and process and always once after the last call; with the in-memory layer,
+    now. Prefer :func:`publish_fresh_on_commit`."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    if not isinstance(layer, InMemoryChannelLayer):
+        publisher.get(partial(_send_all, layer)).send_fresh(key, lambda: _layer_messages(read()))
+        return
+    try:
+        pending = _layer_messages(read())
+    except Exception:
+        log.exception("could not read snapshot %s", key)
+        return
+    _send_here(layer, pending)
 
 
 def publish(group: str, event: dict[str, Any]) -> None:
@@ -138,9 +145,7 @@ def publish_many_on_commit(messages: Iterable[tuple[str, dict[str, Any]]]) -> No
         transaction.on_commit(lambda: publish_many(pending), robust=True)
 
 
-def publish_latest_on_commit(
-    groups: Iterable[str], event: dict[str, Any], *, key: str, order: tuple[int, ...]
-) -> None:
-    """:func:`publish_latest` once the current transaction commits; a rollback sends nothing."""
-    targets = list(groups)
-    transaction.on_commit(lambda: publish_latest(targets, event, key=key, order=order), robust=True)
+def publish_fresh_on_commit(key: str, read: Callable[[], list[tuple[str, dict[str, Any]]]]) -> None:
+    """:func:`publish_fresh` once the current transaction commits (so the snapshot includes it);
+    a rollback sends nothing."""
+    transaction.on_commit(lambda: publish_fresh(key, read), robust=True)

@@ -6,11 +6,15 @@ process (Redis): it keeps its connections across requests instead of opening an 
 connection for every publish. The in-memory layer is not thread-safe across event loops and
 reaches only this process, so ``notifications.events`` sends to it directly instead.
 
-Snapshots (a live tally) are throttled per key: the first goes out at once, later ones within
-``THROTTLE`` seconds of the last send are held and only the newest (by its ``order``) is sent when
-the interval ends. A screen thus still sees every change within ``THROTTLE`` seconds, but a
-community voting at once costs the broker and every listening socket a few sends a second per
-project instead of one per ballot.
+Snapshots (a live tally) are read when they are sent, not when they are handed over
+(:meth:`Publisher.send_fresh`): the first hand-over for a key is read and sent at once; later ones
+within ``THROTTLE`` seconds of that send are merged into one read and send when the interval
+ends. Every hand-over is followed by a read that starts after it, so the last snapshot sent after a
+burst is the state after the burst's last commit. A screen thus sees every change within
+``THROTTLE`` seconds, exactly, while a community voting at once costs the broker and every
+listening socket a few sends a second per project instead of one per ballot. Reads run on one
+thread of their own (they may use the database: Django refuses the ORM on an event loop's thread),
+between the same connection checks Django makes around a request.
 """
 
 from __future__ import annotations
@@ -19,18 +23,21 @@ import asyncio
 import atexit
 import logging
 import os
+import queue
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
 from typing import Any
+
+from django.db import close_old_connections, connections
 
 log = logging.getLogger(__name__)
 
 THROTTLE = 0.25  # seconds between two sends of snapshots with the same key
+
 Message = tuple[str, dict[str, Any]]  # (group, channel-layer message)
-# Messages, or what builds them when they are sent (a snapshot that is superseded before its
-# turn is then never built).
-Messages = list[Message] | Callable[[], list[Message]]
+Read = Callable[[], list[Message]]  # reads a snapshot's messages when it is sent
 
 
 class Publisher:
@@ -38,12 +45,13 @@ class Publisher:
         self._send = send
         self._loop = asyncio.new_event_loop()
         self._tasks: set[asyncio.Task[None]] = set()
-        # Per snapshot key: the newest held back, and when the last went out with its order.
-        # Kept under a lock by the callers' threads, so a snapshot that only replaces one
-        # already held does not wake the loop.
+        self._reader = _Reader()
+        # Per snapshot key: the read waiting for the end of its interval, and when the last read
+        # started. Kept under a lock by the callers' threads, so a hand-over that only joins a
+        # waiting read does not wake the loop.
         self._guard = threading.Lock()
-        self._held: dict[str, tuple[tuple[int, ...], Messages]] = {}
-        self._last: dict[str, tuple[float, tuple[int, ...]]] = {}
+        self._held: dict[str, Read] = {}
+        self._last: dict[str, float] = {}
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="yishi-publisher", daemon=True
         )
@@ -53,26 +61,23 @@ class Publisher:
     def send(self, messages: list[Message]) -> None:
         self._loop.call_soon_threadsafe(self._start, messages)
 
-    def send_latest(self, key: str, order: tuple[int, ...], messages: Messages) -> None:
-        """Send ``messages`` unless a newer snapshot for ``key`` went or goes out first."""
+    def send_fresh(self, key: str, read: Read) -> None:
+        """Send what ``read`` returns when it is called, which is after this call: at once if
+        ``key`` was not read in the last ``THROTTLE`` seconds, else once at the end of that
+        interval for all the hand-overs in it (the newest ``read`` is called)."""
         now = time.monotonic()
         with self._guard:
-            last_at, last_order = self._last.get(key, (float("-inf"), ()))
-            if order <= last_order:
-                return  # older than one already sent
-            held = self._held.get(key)
-            if held is not None:
-                if order > held[0]:
-                    self._held[key] = (order, messages)
-                return  # its send is already scheduled
-            wait = last_at + THROTTLE - now
+            if key in self._held:
+                self._held[key] = read
+                return  # a read after this call is already due
+            wait = self._last.get(key, float("-inf")) + THROTTLE - now
             if wait <= 0:
-                self._last[key] = (now, order)
+                self._last[key] = now
                 self._forget_idle(now)
             else:
-                self._held[key] = (order, messages)
+                self._held[key] = read
         if wait <= 0:
-            self._loop.call_soon_threadsafe(self._start, messages)
+            self._loop.call_soon_threadsafe(self._start, read)
         else:
             self._loop.call_soon_threadsafe(self._loop.call_later, wait, self._release, key)
 
@@ -87,41 +92,44 @@ class Publisher:
             log.warning("publisher: events still unsent after %.1f s", timeout)
 
     def forget(self) -> None:
-        """Send what is pending, then forget which snapshots went out (as if just started)."""
+        """Send what is pending, forget when keys were last read (as if just started) and close
+        the reading thread's database connections."""
         self.flush()
         with self._guard:
             self._last.clear()
+        try:
+            self._reader.submit(connections.close_all).result(5.0)
+        except Exception:
+            log.exception("publisher: could not close the reading thread's connections")
 
     # --- on the publisher's loop ----------------------------------------------------------------
-    def _start(self, messages: Messages) -> None:
-        if callable(messages):
-            try:
-                messages = messages()
-            except Exception:
-                log.exception("could not build an event to publish")
-                return
+    def _start(self, messages: list[Message] | Read) -> None:
         task = self._loop.create_task(self._guarded(messages))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _guarded(self, messages: list[Message]) -> None:
+    async def _guarded(self, what: list[Message] | Read) -> None:
         try:
-            await self._send(messages)
+            if callable(what):
+                messages: list[Message] = await asyncio.wrap_future(self._reader.submit(what))
+            else:
+                messages = what
+            if messages:
+                await self._send(messages)
         except Exception:
-            log.exception("could not publish %d event(s)", len(messages))
+            log.exception("could not publish")
 
     def _release(self, key: str) -> None:
         with self._guard:
-            held = self._held.pop(key, None)
-            if held is None:
+            read = self._held.pop(key, None)
+            if read is None:
                 return  # already sent by a flush
-            order, messages = held
-            self._last[key] = (time.monotonic(), order)
-        self._start(messages)
+            self._last[key] = time.monotonic()
+        self._start(read)
 
     def _forget_idle(self, now: float) -> None:
         if len(self._last) > 1000:  # keys idle for a while need no throttle any more
-            for key, (at, _order) in list(self._last.items()):
+            for key, at in list(self._last.items()):
                 if now - at > 60 and key not in self._held:
                     del self._last[key]
 
@@ -134,6 +142,39 @@ class Publisher:
             if not self._tasks:
                 return
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+class _Reader:
+    """The thread snapshots are read on, one at a time, each between the connection checks
+    Django makes around a request (a connection too old or broken is replaced, a healthy one
+    kept). A daemon thread of its own rather than an executor's: an executor takes no work once
+    the interpreter has begun to exit, and the exit's flush still has snapshots to read."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
+        threading.Thread(target=self._run, name="yishi-publisher-read", daemon=True).start()
+
+    def submit(self, work: Callable[[], Any]) -> Future[Any]:
+        future: Future[Any] = Future()
+        self._jobs.put((work, future))
+        return future
+
+    def _run(self) -> None:
+        while True:
+            work, future = self._jobs.get()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                close_old_connections()
+                try:
+                    future.set_result(work())
+                finally:
+                    close_old_connections()
+            except BaseException as exc:  # the thread goes on: a later read may well succeed
+                if not future.done():
+                    future.set_exception(exc)
+                else:
+                    log.exception("publisher: a database connection could not be checked")
 
 
 _lock = threading.Lock()
@@ -157,9 +198,9 @@ def flush(timeout: float = 5.0) -> None:
 
 
 def forget() -> None:
-    """:meth:`Publisher.forget` for this process's publisher. For tests: the database is emptied
-    between them and ids come again, so a snapshot "older" than one a previous test sent for the
-    same project must not be dropped."""
+    """:meth:`Publisher.forget` for this process's publisher. For tests: a test's snapshots are
+    all sent before the next starts, and the reading thread holds no connection to a database
+    about to be emptied or dropped."""
     current = _publisher
     if current is not None and current[0] == os.getpid():
         current[1].forget()

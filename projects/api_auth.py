@@ -80,7 +80,8 @@ def token_key(request: HttpRequest) -> str | None:
     ``TokenAuthentication`` reads it; ``None`` when there is none, or when DRF would refuse the
     header itself (it then says why)."""
     try:
-        parts = request.headers.get("authorization", "").encode(HTTP_HEADER_ENCODING).split()
+        header = request.META.get("HTTP_AUTHORIZATION", "")  # request.headers, without building it
+        parts = header.encode(HTTP_HEADER_ENCODING).split()
         if len(parts) != 2 or parts[0].lower() != TokenAuthentication.keyword.lower().encode():
             return None
         return parts[1].decode()

@@ -4,6 +4,7 @@ and a round closed in the middle of a burst counts exactly the ballots that got 
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections import Counter
@@ -120,6 +121,42 @@ def test_the_live_tally_keeps_up_with_a_burst_of_mixed_votes(
     rnd = evaluating.evaluation_rounds.get()
     assert services.evaluation_tally(rnd) == services.evaluation_count(rnd)
     assert services.evaluation_count(rnd).votes == ATTEMPTS
+
+
+def test_after_a_burst_the_last_tally_a_screen_gets_counts_every_ballot(
+    evaluating: Any, make_resident: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tallies are read when they are sent, after the burst's last commit: a tally taken inside a
+    ballot's own statement could miss one committing at the same moment."""
+    from notifications import events, publisher
+
+    sent: list[tuple[str, dict[str, Any]]] = []
+
+    async def record(messages: list[tuple[str, dict[str, Any]]]) -> None:
+        sent.extend(messages)
+
+    recorder = publisher.Publisher(record)
+    monkeypatch.setattr(events, "get_channel_layer", lambda: object())  # a broker, not in-memory
+    monkeypatch.setattr(publisher, "get", lambda send: recorder)
+    choices = ["satisfied", "basically_satisfied", "dissatisfied"]
+    jobs = [(make_resident(), choices[i % 3]) for i in range(ATTEMPTS)]
+    try:
+        outcomes = in_parallel(
+            lambda job: services.evaluation_vote(project=evaluating, by=job[0], choice=job[1]),
+            jobs,
+        )
+        recorder.flush()
+    finally:
+        recorder.forget()  # and close its reading thread's connection
+    assert outcomes == Counter({"ok": ATTEMPTS})
+    screen = [
+        json.loads(message["text"])["tally"]
+        for group, message in sent
+        if group == events.screen_group(evaluating.community.slug)
+    ]
+    assert screen[-1]["votes"] == ATTEMPTS
+    assert [screen[-1][c] for c in choices] == [67, 67, 66]
+    assert len(screen) < ATTEMPTS / 4  # a burst costs screens a few sends, not one per ballot
 
 
 def test_duplicate_budget_ballots_from_one_resident_count_once(

@@ -18,7 +18,13 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from deliberation import evaluation_sql, services
-from deliberation.models import EvaluationBallot, EvaluationParticipation, EvaluationRound
+from deliberation.models import (
+    EvaluationBallot,
+    EvaluationParticipation,
+    EvaluationRound,
+    EvaluationTallyShard,
+)
+from deliberation.tally import Tally
 from projects.errors import Conflict, Forbidden, Invalid, NotFound
 from projects.models import ProjectEvent
 
@@ -127,8 +133,7 @@ def test_a_refused_vote_names_its_reason_and_writes_nothing(
     with pytest.raises(error, match=message):
         services.evaluation_vote(project=project, by=voter, **kwargs)
     assert stored() == (0, 0)
-    rnd.refresh_from_db()
-    assert rnd.satisfied_count == 0
+    assert services.evaluation_tally(rnd).votes == 0
 
 
 def test_a_second_ballot_is_refused_and_leaves_the_tally_alone(
@@ -138,8 +143,8 @@ def test_a_second_ballot_is_refused_and_leaves_the_tally_alone(
     services.evaluation_vote(project=evaluating, by=voter, choice="satisfied")
     with pytest.raises(Invalid, match="您已参加本轮评议"):
         services.evaluation_vote(project=evaluating, by=voter, choice="dissatisfied")
-    rnd = EvaluationRound.objects.get(project=evaluating)
-    assert (rnd.satisfied_count, rnd.dissatisfied_count) == (1, 0)
+    tally = services.evaluation_tally(EvaluationRound.objects.get(project=evaluating))
+    assert (tally.satisfied, tally.dissatisfied) == (1, 0)
     assert stored() == (1, 1)
 
 
@@ -149,7 +154,7 @@ def test_the_one_statement_path_answers_only_for_a_counted_ballot(
 ) -> None:
     voter = make_resident()
 
-    def cast_one(user: Any) -> evaluation_sql.Cast | None:
+    def cast_one(user: Any) -> Tally | None:
         return evaluation_sql.cast(
             project_id=evaluating.pk,
             user_id=user.pk,
@@ -160,8 +165,7 @@ def test_the_one_statement_path_answers_only_for_a_counted_ballot(
 
     got = cast_one(voter)
     assert got is not None
-    assert (got.tally.round, got.tally.basically_satisfied, got.title) == (1, 1, evaluating.title)
-    assert got.community_slug == evaluating.community.slug
+    assert (got.round, got.basically_satisfied, got.votes) == (1, 1, 1)
     assert cast_one(voter) is None  # a duplicate: nothing counted, the checked path explains
     assert cast_one(cast["clerk"]) is None  # not a resident
     assert stored() == (1, 1)
@@ -173,12 +177,14 @@ def test_closing_counts_the_ballots_themselves(
     for _ in range(3):
         services.evaluation_vote(project=evaluating, by=make_resident(), choice="satisfied")
     rnd = EvaluationRound.objects.get(project=evaluating)
-    EvaluationRound.objects.filter(pk=rnd.pk).update(satisfied_count=999)  # a corrupted counter
+    EvaluationTallyShard.objects.filter(round=rnd).update(satisfied=333)  # corrupted parts
+    assert services.evaluation_tally(rnd).satisfied >= 333
     services.evaluation_close(project=evaluating, by=cast["clerk"], force=True)
     closing = ProjectEvent.objects.filter(project=evaluating).latest("pk")
     assert "满意 3" in closing.reason
     rnd.refresh_from_db()
-    assert (rnd.satisfied_count, rnd.closed_at is not None) == (3, True)
+    assert (services.evaluation_tally(rnd).satisfied, rnd.closed_at is not None) == (3, True)
+    assert list(rnd.tally_shards.values_list("shard", flat=True)) == [0]
 
 
 # --- over the API ------------------------------------------------------------------------------
@@ -371,5 +377,5 @@ def test_a_token_ballot_that_does_not_count_is_explained_by_drf(
     assert (bad.status_code, list(bad.json()["errors"])) == (400, ["choice"])
     assert len(drf_calls) == 5  # each refusal went to the full path, which said why
     assert stored() == (1, 1)
-    rnd = EvaluationRound.objects.get(project=evaluating)
-    assert (rnd.satisfied_count, rnd.dissatisfied_count) == (1, 0)
+    tally = services.evaluation_tally(EvaluationRound.objects.get(project=evaluating))
+    assert (tally.satisfied, tally.dissatisfied) == (1, 0)

@@ -1,5 +1,5 @@
-"""The per-process background publisher: sends off the request's thread, throttles snapshots
-per key to the newest, never sends an older snapshot after a newer one, and flushes."""
+"""The per-process background publisher: sends off the request's thread, reads snapshots when
+it sends them (so the last one after a burst is exact), merges a burst per key, and flushes."""
 
 from __future__ import annotations
 
@@ -36,44 +36,82 @@ def test_plain_messages_are_all_sent(pub: Publisher, sent: list[Any]) -> None:
     assert [m["n"] for _g, m in sent] == [0, 1, 2, 3, 4]
 
 
-def test_a_burst_of_snapshots_sends_the_first_at_once_and_then_only_the_newest(
+class State:
+    """What a snapshot reads: a counter the test moves, and how often it was read."""
+
+    def __init__(self) -> None:
+        self.value = 0
+        self.reads = 0
+
+    def read(self) -> list[tuple[str, Any]]:
+        self.reads += 1
+        return msg("screen.a", self.value)
+
+
+def wait_for(sent: list[Any], n: int) -> None:
+    deadline = time.monotonic() + 2
+    while len(sent) < n and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+def test_a_burst_is_read_at_once_and_then_once_more_after_it(
     pub: Publisher, sent: list[Any]
 ) -> None:
-    pub.send_latest("tally:1", (1, 1), msg("screen.a", 1))
-    deadline = time.monotonic() + 2
-    while not sent and time.monotonic() < deadline:
-        time.sleep(0.005)
+    state = State()
+    state.value = 1
+    pub.send_fresh("tally:1", state.read)
+    wait_for(sent, 1)
     assert [m["n"] for _g, m in sent] == [1]  # the first went out without waiting
     for n in range(2, 40):
-        pub.send_latest("tally:1", (1, n), msg("screen.a", n))
+        state.value = n
+        pub.send_fresh("tally:1", state.read)
     time.sleep(THROTTLE * 2)
-    assert [m["n"] for _g, m in sent] == [1, 39]
+    assert [m["n"] for _g, m in sent] == [1, 39]  # the state after the burst, read once
+    assert state.reads == 2
 
 
-def test_an_older_snapshot_never_follows_a_newer_one(pub: Publisher, sent: list[Any]) -> None:
-    pub.send_latest("tally:1", (1, 10), msg("screen.a", 10))
-    pub.send_latest("tally:1", (1, 12), msg("screen.a", 12))
-    pub.send_latest("tally:1", (1, 11), msg("screen.a", 11))  # committed earlier, arrived later
+def test_the_snapshot_sent_is_the_state_when_it_is_read_not_when_handed_over(
+    pub: Publisher, sent: list[Any]
+) -> None:
+    state = State()
+    pub.send_fresh("tally:1", state.read)
+    wait_for(sent, 1)
+    pub.send_fresh("tally:1", state.read)  # waits for the end of the interval...
+    state.value = 7  # ...by which time another process's vote has committed
     pub.flush()
-    pub.send_latest("tally:1", (1, 9), msg("screen.a", 9))
+    assert [m["n"] for _g, m in sent] == [0, 7]
+
+
+def test_a_hand_over_after_a_send_is_always_followed_by_another_read(
+    pub: Publisher, sent: list[Any]
+) -> None:
+    state = State()
+    for n in range(1, 6):
+        state.value = n
+        pub.send_fresh("tally:1", state.read)
+        time.sleep(THROTTLE / 3)
     pub.flush()
-    assert [m["n"] for _g, m in sent] == [10, 12]
+    assert sent[-1][1]["n"] == 5  # the last state is never left unsent
+    assert state.reads < 5  # but the burst was merged
 
 
 def test_keys_are_throttled_apart(pub: Publisher, sent: list[Any]) -> None:
-    pub.send_latest("tally:1", (1, 1), msg("project.1", 1))
-    pub.send_latest("tally:2", (1, 1), msg("project.2", 1))
+    pub.send_fresh("tally:1", lambda: msg("project.1", 1))
+    pub.send_fresh("tally:2", lambda: msg("project.2", 1))
     pub.flush()
     assert sorted(g for g, _m in sent) == ["project.1", "project.2"]
 
 
 def test_flush_sends_what_is_held_back(pub: Publisher, sent: list[Any]) -> None:
-    pub.send_latest("tally:1", (1, 1), msg("screen.a", 1))
-    pub.send_latest("tally:1", (1, 2), msg("screen.a", 2))
+    state = State()
+    pub.send_fresh("tally:1", state.read)
+    state.value = 2
+    pub.send_fresh("tally:1", state.read)
     pub.flush()
-    assert [m["n"] for _g, m in sent] == [1, 2]
+    assert [m["n"] for _g, m in sent][-1] == 2
+    count = len(sent)
     time.sleep(THROTTLE * 1.5)  # the scheduled release finds nothing left to send
-    assert [m["n"] for _g, m in sent] == [1, 2]
+    assert len(sent) == count
 
 
 def test_a_failing_send_is_logged_and_the_publisher_goes_on(caplog: Any) -> None:
@@ -93,6 +131,37 @@ def test_a_failing_send_is_logged_and_the_publisher_goes_on(caplog: Any) -> None
     assert "could not publish" in caplog.text
 
 
+def test_a_failing_read_is_logged_and_the_publisher_goes_on(
+    pub: Publisher, sent: list[Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken() -> list[tuple[str, Any]]:
+        raise ValueError("cannot read")
+
+    pub.send_fresh("tally:1", broken)
+    pub.flush()
+    pub.send_fresh("tally:2", lambda: msg("screen.a", 2))
+    pub.flush()
+    assert [m["n"] for _g, m in sent] == [2]
+    assert "could not publish" in caplog.text
+
+
+def test_reads_run_off_the_event_loop_so_they_may_use_the_database(
+    pub: Publisher, sent: list[Any]
+) -> None:
+    import asyncio
+
+    def read() -> list[tuple[str, Any]]:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return msg("screen.a", 1)  # no loop here: Django allows the ORM
+        return msg("screen.a", 0)
+
+    pub.send_fresh("tally:1", read)
+    pub.flush()
+    assert [m["n"] for _g, m in sent] == [1]
+
+
 def test_one_publisher_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
     async def send(messages: list[tuple[str, Any]]) -> None:
         return None
@@ -105,42 +174,40 @@ def test_one_publisher_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_forget_lets_a_key_start_over(pub: Publisher, sent: list[Any]) -> None:
-    pub.send_latest("tally:1", (1, 5), msg("screen.a", 5))
+    pub.send_fresh("tally:1", lambda: msg("screen.a", 5))
     pub.flush()
     pub.forget()
-    pub.send_latest("tally:1", (1, 1), msg("screen.a", 1))  # same project id, emptied database
-    pub.flush()
+    pub.send_fresh("tally:1", lambda: msg("screen.a", 1))
+    wait_for(sent, 2)  # at once: no interval left over from before
     assert [m["n"] for _g, m in sent] == [5, 1]
 
 
-def test_a_snapshot_superseded_before_its_turn_is_never_built(
-    pub: Publisher, sent: list[Any]
-) -> None:
-    built: list[int] = []
+def test_a_snapshot_still_held_at_exit_is_read_and_sent(tmp_path: Any) -> None:
+    """The last tally of a command (or of a worker shutting down) is not lost at exit."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
 
-    def builder(n: int) -> Any:
-        def build() -> list[tuple[str, Any]]:
-            built.append(n)
-            return msg("screen.a", n)
-
-        return build
-
-    for n in range(1, 30):
-        pub.send_latest("tally:1", (1, n), builder(n))
-    pub.flush()
-    assert [m["n"] for _g, m in sent] == [1, 29]
-    assert built == [1, 29]  # the 27 in between were replaced while held, never serialised
-
-
-def test_a_builder_that_fails_is_logged_and_the_publisher_carries_on(
-    pub: Publisher, sent: list[Any], caplog: pytest.LogCaptureFixture
-) -> None:
-    def broken() -> list[tuple[str, Any]]:
-        raise ValueError("cannot serialise")
-
-    pub.send_latest("tally:1", (1, 1), broken)
-    pub.flush()
-    pub.send_latest("tally:2", (1, 1), msg("screen.a", 2))
-    pub.flush()
-    assert [m["n"] for _g, m in sent] == [2]
-    assert "could not build" in caplog.text
+    script = tmp_path / "exits.py"
+    script.write_text(
+        "import django\n"
+        "django.setup()\n"
+        "from notifications import publisher\n"
+        "async def send(messages):\n"
+        "    print(messages[0][1]['n'], flush=True)\n"
+        "sender = publisher.get(send)\n"
+        "sender.send_fresh('tally:1', lambda: [('screen.a', {'n': 1})])\n"
+        "sender.send_fresh('tally:1', lambda: [('screen.a', {'n': 2})])  # held: exits first\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["1", "2"], out.stderr
