@@ -9,8 +9,9 @@ It starts its own two daphne processes on loopback (clients split evenly across 
 with a project in evaluation through the services, opens the clients on the public screen's
 websocket (/ws/screen/<slug>/), then casts votes one by one through the HTTP API
 (``POST /api/v1/projects/{id}/evaluation/``, token auth), alternating the process that takes the
-vote. Each event carries ``published_at`` (stamped by the server in the after-commit callback); a
-client's latency is its receive time minus that stamp (same host, same clock).
+vote. Each event carries ``published_at`` (stamped by the server when it reads the tally, after
+the vote's commit); a client's latency is its receive time minus that stamp (same host, same
+clock).
 
 Environment: ``REDIS_URL`` (else ``BENCH_REDIS_URL``, else ``redis://127.0.0.1:6379/9``; without
 a reachable Redis it prints SKIP). ``DATABASE_URL`` (else ``BENCH_PG_URL``): a PostgreSQL URL makes

@@ -467,6 +467,7 @@ def _open_round_for_vote(project_id: int) -> EvaluationRound | None:
 
 
 _EVALUATING_STATES = [s.value for s in State if STATE_FLAGS[s].can_evaluate]
+_CHOICES = frozenset(EvaluationBallot.Choice.values)
 
 
 def evaluation_vote(*, project: Project | int, by: User, choice: str, comment: str = "") -> Tally:
@@ -502,7 +503,7 @@ def evaluation_vote_by_token(
 
 def _ballot_fields(choice: Any, comment: Any) -> str:
     """Checks the ballot's two fields; returns the comment stripped."""
-    if not isinstance(choice, str) or choice not in EvaluationBallot.Choice.values:
+    if not isinstance(choice, str) or choice not in _CHOICES:
         raise Invalid(_("请选择满意、基本满意或不满意"), errors={"choice": [_("无效选项")]})
     if not isinstance(comment, str):
         raise Invalid(_("意见必须是文字"), errors={"comment": [_("无效")]})

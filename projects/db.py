@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 
 # %(name)s, %s or %% (a literal %), as in Django's and psycopg's SQL strings.
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s|%s|%%")
@@ -67,17 +67,18 @@ _prepared: weakref.WeakKeyDictionary[Any, set[bytes]] = weakref.WeakKeyDictionar
 
 def fetchone(sql: str, params: Sequence[Any] | Mapping[str, Any]) -> tuple[Any, ...] | None:
     """The first row of ``sql`` (or ``None``); ``%s`` / ``%(name)s`` placeholders."""
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
+    wrapper = connections[DEFAULT_DB_ALIAS]  # once: each ``connection.x`` looks it up again
+    if wrapper.vendor != "postgresql":
+        with wrapper.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchone()
     import psycopg
 
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    connection.validate_no_broken_transaction()
-    conn = connection.connection
-    with connection.wrap_database_errors:
+    wrapper.close_if_health_check_failed()
+    wrapper.ensure_connection()
+    wrapper.validate_no_broken_transaction()
+    conn = wrapper.connection
+    with wrapper.wrap_database_errors:
         if conn.autocommit:
             return _exec_prepared(conn, sql, params)
         with psycopg.Cursor(conn) as cursor:
