@@ -6,7 +6,8 @@ channel layer when ``BENCH_REDIS_URL`` / ``REDIS_URL`` is set), DEBUG off. The s
 
 1. creates the PostgreSQL database ``yishi_bench`` (dropped first if it exists) and migrates it;
 2. seeds one community with N residents (each with an API token) and one project walked through
-   the real services to ``evaluating``, with an evaluation round open for a year;
+   the real services to ``evaluating``, with an evaluation round open for a year; then
+   ``VACUUM (ANALYZE)`` and a checkpoint, so that neither lands in a measured slice;
 3. starts gunicorn on a free loopback port with ``YISHI_BENCH_ENDPOINTS=1`` (the bare endpoint
    ``/bench/ok/`` from ``deliberation/bench_views.py``; mounted by an overlay URL conf while
    ``config/urls.py`` does not mount it yet);
@@ -74,6 +75,17 @@ def drop_database() -> None:
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [DB_NAME]
         )
         conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
+
+
+def settle_database() -> None:
+    """After the bulk seeding, what a database that has been running for a while has done already:
+    planner statistics for the new rows and a checkpoint. Otherwise autovacuum's analyses and the
+    first checkpoint land in the middle of the measured slices, on one endpoint or the other."""
+    import psycopg
+
+    with psycopg.connect(f"{server_url()}/{DB_NAME}", autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE)")
+        conn.execute("CHECKPOINT")
 
 
 def stack_env(overlay: Path | None) -> dict[str, str]:
@@ -426,6 +438,7 @@ def main() -> int:
         residents = args.requests + args.warmup
         seeded = json.loads(run_django(SEED, env, str(residents)))
         project, tokens = seeded["project"], seeded["tokens"]
+        settle_database()
         port = free_port()
         proc = start_gunicorn(env, port, args.workers)
         try:
