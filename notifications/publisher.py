@@ -46,6 +46,7 @@ class Publisher:
         self._loop = asyncio.new_event_loop()
         self._tasks: set[asyncio.Task[None]] = set()
         self._reader = _Reader()
+        self._closed = False
         # Per snapshot key: the read waiting for the end of its interval, and when the last read
         # started. Kept under a lock by the callers' threads, so a hand-over that only joins a
         # waiting read does not wake the loop.
@@ -97,10 +98,22 @@ class Publisher:
         self.flush()
         with self._guard:
             self._last.clear()
+        if self._closed:
+            return
         try:
             self._reader.submit(connections.close_all).result(5.0)
         except Exception:
             log.exception("publisher: could not close the reading thread's connections")
+
+    def close(self) -> None:
+        """Send what is pending, then end both threads (a publisher made for a test; the
+        process's own lives as long as the process)."""
+        self.flush()
+        self._closed = True
+        self._reader.stop()
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(5.0)
 
     # --- on the publisher's loop ----------------------------------------------------------------
     def _start(self, messages: list[Message] | Read) -> None:
@@ -144,6 +157,10 @@ class Publisher:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
 
+def _STOP() -> None:
+    """The reading thread's last job (a marker)."""
+
+
 class _Reader:
     """The thread snapshots are read on, one at a time, each between the connection checks
     Django makes around a request (a connection too old or broken is replaced, a healthy one
@@ -159,9 +176,17 @@ class _Reader:
         self._jobs.put((work, future))
         return future
 
+    def stop(self) -> None:
+        """End the thread once the work submitted so far is done, its connections closed."""
+        self.submit(_STOP)
+
     def _run(self) -> None:
         while True:
             work, future = self._jobs.get()
+            if work is _STOP:
+                connections.close_all()
+                future.set_result(None)
+                return
             if not future.set_running_or_notify_cancel():
                 continue
             try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -16,6 +18,19 @@ from projects.models import Community, Fund, Grid, Membership, Project, Role, St
 
 User = get_user_model()
 PASSWORD = "yishi-test-pw"
+
+
+@pytest.fixture(autouse=True)
+def _close_connections_of_async_tests(request: pytest.FixtureRequest) -> Iterator[None]:
+    """An async test reaches the database through ``sync_to_async``, on asgiref's one shared
+    thread, whose connection would outlive it and keep the test database from being dropped at
+    the end ("being accessed by other users"). Close it there after each async test."""
+    yield
+    if inspect.iscoroutinefunction(request.function):
+        from asgiref.sync import sync_to_async
+        from django.db import connections
+
+        asyncio.run(sync_to_async(connections.close_all, thread_sensitive=True)())
 
 
 @pytest.fixture(autouse=True)

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from notifications import publisher
 from projects.models import Community, Project
 from tests.conftest import new_project
 from tests.notifications.walk import to_evaluation
@@ -14,12 +15,16 @@ from tests.notifications.walk import to_evaluation
 def evaluating_project(
     community: Community, cast: dict[str, Any], make_resident: Callable[..., Any], fund: Any
 ) -> Project:
-    """A project of ``community`` in its first evaluation round, walked there by the services."""
+    """A project of ``community`` in its first evaluation round, walked there by the services.
+    The events of the walk (the round's opening on the screen, …) have all gone out: a test's
+    socket opened afterwards hears only what the test does."""
     project = new_project(community, cast["resident"], submit=True)
-    return to_evaluation(
+    walked = to_evaluation(
         project,
         cosigners=[make_resident() for _ in range(community.cosign_threshold)],
         clerk=cast["clerk"],
         council=cast["council"],
         committee=[cast["committee"], cast["committee2"], cast["committee3"]],
     )
+    publisher.flush()
+    return walked

@@ -4,6 +4,7 @@ it sends them (so the last one after a burst is exact), merges a burst per key, 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,11 +19,13 @@ def sent() -> list[tuple[str, Any]]:
 
 
 @pytest.fixture
-def pub(sent: list[tuple[str, Any]]) -> Publisher:
+def pub(sent: list[tuple[str, Any]]) -> Iterator[Publisher]:
     async def send(messages: list[tuple[str, Any]]) -> None:
         sent.extend(messages)
 
-    return Publisher(send)
+    made = Publisher(send)
+    yield made
+    made.close()
 
 
 def msg(group: str, n: int) -> list[tuple[str, Any]]:
@@ -126,7 +129,7 @@ def test_a_failing_send_is_logged_and_the_publisher_goes_on(caplog: Any) -> None
     pub.send(msg("screen.a", 1))
     pub.flush()
     pub.send(msg("screen.a", 2))
-    pub.flush()
+    pub.close()
     assert len(calls) == 2
     assert "could not publish" in caplog.text
 
@@ -143,6 +146,23 @@ def test_a_failing_read_is_logged_and_the_publisher_goes_on(
     pub.flush()
     assert [m["n"] for _g, m in sent] == [2]
     assert "could not publish" in caplog.text
+
+
+def test_close_ends_both_threads(sent: list[Any]) -> None:
+    import threading
+
+    async def send(messages: list[tuple[str, Any]]) -> None:
+        sent.extend(messages)
+
+    before = len(threading.enumerate())
+    made = Publisher(send)
+    made.send_fresh("tally:1", lambda: msg("screen.a", 1))
+    made.close()
+    assert [m["n"] for _g, m in sent] == [1]  # what was pending went out first
+    deadline = time.monotonic() + 2
+    while len(threading.enumerate()) > before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(threading.enumerate()) == before
 
 
 def test_reads_run_off_the_event_loop_so_they_may_use_the_database(
@@ -170,7 +190,10 @@ def test_one_publisher_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
     first = publisher.get(send)
     assert publisher.get(send) is first
     monkeypatch.setattr(publisher.os, "getpid", lambda: -1)  # as in a forked child
-    assert publisher.get(send) is not first
+    child = publisher.get(send)
+    assert child is not first
+    first.close()
+    child.close()
 
 
 def test_forget_lets_a_key_start_over(pub: Publisher, sent: list[Any]) -> None:
