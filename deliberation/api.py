@@ -280,6 +280,7 @@ class ProjectEvaluation(APIView):
 
 
 _evaluation_view = ProjectEvaluation.as_view()
+_JSON = JSONRenderer()
 
 
 @wraps(_evaluation_view)  # keeps cls / initkwargs (the schema) and csrf_exempt
@@ -308,9 +309,9 @@ def project_evaluation(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 if tally is not None:
                     return HttpResponse(
-                        json.dumps(tally.as_dict(), ensure_ascii=False, separators=(",", ":")),
+                        _JSON.render(tally.as_dict()),  # the bytes DRF's view would answer
                         status=status.HTTP_201_CREATED,
-                        content_type="application/json",
+                        content_type=_JSON.media_type,
                     )
     return _evaluation_view(request, pk=pk)
 

@@ -11,9 +11,10 @@ return the tally. The part is the database session's (``EvaluationTallyShard``):
 the same moment by different sessions do not wait for each other's commit on one row. The tally
 returned is the other parts as the statement found them plus this ballot, so under a burst it
 may lack a ballot committing at the same moment; what screens show is read after commit
-(``services._publish_tally``). The statement is bound on the server and prepared (``projects.db.fetchone``). It answers
-only success; anything else returns ``None`` and the caller takes the checked
-path, which finds and explains the refusal (and, if the refusal was only a race, casts there).
+(``services._publish_tally``). The statement is prepared once per connection
+(``projects.db.fetchone``). It answers only success; anything else returns ``None`` and the caller
+takes the checked path, which finds and explains the refusal (and, if the refusal was only a race,
+casts there).
 
 The voter is named by user id (a signed-in resident) or by API token: then the statement
 authenticates its caller itself, by the rules of the API's token authentication

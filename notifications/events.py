@@ -74,11 +74,12 @@ async def _send_all(layer: Any, messages: list[tuple[str, dict[str, Any]]]) -> N
                 log.error("could not publish to %s", group, exc_info=result)
 
 
-def _hand_over(messages: Iterable[tuple[str, dict[str, Any]]]) -> None:
-    """Send each ``(group, event)``: to a broker (Redis) through this process's background
-    publisher, which keeps its connection and does not hold up the caller; to the in-memory layer
-    (one process) directly. A dead broker is logged, never raised: the write that caused the
-    event has committed."""
+def publish_many(messages: Iterable[tuple[str, dict[str, Any]]]) -> None:
+    """Send each ``(group, event)`` now. Prefer :func:`publish_many_on_commit`.
+
+    To a broker (Redis) through this process's background publisher, which keeps its connection
+    and does not hold up the caller; to the in-memory layer (one process) directly. A dead broker
+    is logged, never raised: the write that caused the event has committed."""
     layer = get_channel_layer()
     if layer is None:
         return
@@ -102,11 +103,6 @@ def _send_here(layer: Any, pending: list[Message]) -> None:
         async_to_sync(_send_all)(layer, pending)
     except Exception:
         log.exception("could not publish %d event(s)", len(pending))
-
-
-def publish_many(messages: Iterable[tuple[str, dict[str, Any]]]) -> None:
-    """Send each ``(group, event)`` now. Prefer :func:`publish_many_on_commit`."""
-    _hand_over(messages)
 
 
 def publish_fresh(key: str, read: Callable[[], list[tuple[str, dict[str, Any]]]]) -> None:

@@ -41,15 +41,10 @@ def _lookup() -> tuple[str, list[str], list[tuple[int, list[Converter], Any]]]:
     """The statement, the user's field names in column order, and per column the converters the
     ORM would apply (``(index, converters, expression)``; only columns that have any)."""
     connection = connections[DEFAULT_DB_ALIAS]
-    user, token = User._meta, Token._meta
+    user = User._meta
     fields = list(user.concrete_fields)
     columns = ", ".join(f"u.{_qn(f.column)}" for f in fields)
-    sql = (
-        f"SELECT {columns} FROM {_qn(user.db_table)} u"  # noqa: S608 (names from the models)
-        f" JOIN {_qn(token.db_table)} t ON t.{_qn(token.get_field('user').column)}"
-        f" = u.{_qn(user.pk.column)}"
-        f" WHERE t.{_qn(token.get_field('key').column)} = %s"
-    )
+    sql = f"SELECT {columns} {_user_by_token('%s')}"
     converters = []
     for i, field in enumerate(fields):
         expression = field.get_col(user.db_table)
@@ -61,16 +56,24 @@ def _lookup() -> tuple[str, list[str], list[tuple[int, list[Converter], Any]]]:
     return sql, [f.attname for f in fields], converters
 
 
+def _user_by_token(key: str) -> str:
+    """``FROM`` the user (``u``) holding the API token ``key`` (a placeholder)."""
+    user, token = User._meta, Token._meta
+    return (
+        f"FROM {_qn(user.db_table)} u"
+        f" JOIN {_qn(token.db_table)} t ON t.{_qn(token.get_field('user').column)}"
+        f" = u.{_qn(user.pk.column)}"
+        f" WHERE t.{_qn(token.get_field('key').column)} = {key}"
+    )
+
+
 def active_user_sql(key: str) -> str:
     """``SELECT id``, as ``id``, of the active user whose API token is ``key`` (a placeholder
     such as ``%(token)s``); no row for an unknown key or an inactive user, as
     :class:`TokenAuthentication` refuses both."""
-    user, token = User._meta, Token._meta
+    user = User._meta
     return (
-        f"SELECT u.{_qn(user.pk.column)} AS id FROM {_qn(user.db_table)} u"  # noqa: S608
-        f" JOIN {_qn(token.db_table)} t ON t.{_qn(token.get_field('user').column)}"
-        f" = u.{_qn(user.pk.column)}"
-        f" WHERE t.{_qn(token.get_field('key').column)} = {key}"
+        f"SELECT u.{_qn(user.pk.column)} AS id {_user_by_token(key)}"
         f" AND u.{_qn(user.get_field('is_active').column)}"
     )
 

@@ -61,6 +61,8 @@ def _server_form(sql: str) -> tuple[bytes, bytes, tuple[str, ...] | int]:
     return query.encode(), name.encode(), tuple(names) if names else positional
 
 
+_NO_SUCH_STATEMENT = b"26000"  # invalid_sql_statement_name
+
 # Per psycopg connection, the statements prepared on it (a new connection starts empty).
 _prepared: weakref.WeakKeyDictionary[Any, set[bytes]] = weakref.WeakKeyDictionary()
 
@@ -106,23 +108,24 @@ def _exec_prepared(
     pgconn = conn.pgconn
     encoding = conn.info.encoding
     prepared = _prepared.setdefault(conn, set())
-    for attempt in (1, 2):
-        if name not in prepared:
-            result = pgconn.prepare(name, query)
-            if result.status != pq.ExecStatus.COMMAND_OK:
-                raise errors.error_from_result(result, encoding=encoding)
-            prepared.add(name)
+
+    def prepare() -> None:
+        result = pgconn.prepare(name, query)
+        if result.status != pq.ExecStatus.COMMAND_OK:
+            raise errors.error_from_result(result, encoding=encoding)
+        prepared.add(name)
+
+    if name not in prepared:
+        prepare()
+    result = pgconn.exec_prepared(name, dumped)
+    if result.error_field(pq.DiagnosticField.SQLSTATE) == _NO_SUCH_STATEMENT:
+        prepare()  # deallocated behind our back (DISCARD ALL, a pooler's reset): once more
         result = pgconn.exec_prepared(name, dumped)
-        if result.status == pq.ExecStatus.TUPLES_OK:
-            if not result.ntuples:
-                return None
-            adapt.set_pgresult(result)
-            return adapt.load_row(0, tuple)
-        if result.status == pq.ExecStatus.COMMAND_OK:
+    if result.status == pq.ExecStatus.TUPLES_OK:
+        if not result.ntuples:
             return None
-        error = errors.error_from_result(result, encoding=encoding)
-        if attempt == 1 and isinstance(error, errors.InvalidSqlStatementName):
-            prepared.discard(name)  # deallocated behind our back (DISCARD ALL): prepare again
-            continue
-        raise error
-    raise AssertionError("unreachable")
+        adapt.set_pgresult(result)
+        return adapt.load_row(0, tuple)
+    if result.status == pq.ExecStatus.COMMAND_OK:
+        return None
+    raise errors.error_from_result(result, encoding=encoding)
