@@ -61,6 +61,10 @@ RECEIPT_IMAGE_FORMATS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "web
 
 # What may happen to a project's money in which state.
 SPENDING_STATES = frozenset({State.EXECUTING, State.EVALUATING, State.RECTIFYING})
+# Payments are recorded while the work runs, and after a passing evaluation closes the project:
+# the holdback the vote released is then paid on to the contractor (the final invoice, 尾款),
+# within what was released and not yet spent.
+EXPENDITURE_STATES = SPENDING_STATES | {State.CLOSED}
 NO_COFUNDING_STATES = frozenset(
     {State.DRAFT, State.REJECTED, State.WITHDRAWN, State.LAPSED, State.FAILED}
 )
@@ -599,7 +603,7 @@ def _money_allowed(project: Project, by: Any) -> list[str]:
     """The money actions ``by`` may take on ``project`` in its state now."""
     allowed: list[str] = []
     if user_has_role(by, project.community, Role.CLERK):
-        if project.state in SPENDING_STATES:
+        if project.state in EXPENDITURE_STATES:
             allowed.append("expenditure")
         if project.state not in NO_COFUNDING_STATES:
             allowed += ["cofund_pledge", "cofund_receipt"]
@@ -617,8 +621,9 @@ def expenditure_record(
     memo: Any = "",
 ) -> LedgerEntry:
     """The service center records a payment for ``project``: payee, date, receipt (image or
-    PDF). Only while the project is executing, evaluating or rectifying, and never beyond what
-    was released and is not yet spent."""
+    PDF). Only while the project is executing, evaluating or rectifying, or once it has closed
+    (the final invoice, paid from the holdback), and never beyond what was released and is not
+    yet spent."""
     _require_clerk(by, project.community)
     value = parse_amount(amount)
     payee = _clean_memo(payee, required=True, field="payee")[:200]
@@ -631,7 +636,7 @@ def expenditure_record(
     ext = check_receipt(receipt)
     with transaction.atomic():
         locked = _locked_project(project)
-        if locked.state not in SPENDING_STATES:
+        if locked.state not in EXPENDITURE_STATES:
             raise Conflict(
                 _("项目当前状态为“%(state)s”，不能记录支出") % {"state": State(locked.state).label},
                 state=locked.state,

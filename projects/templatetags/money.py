@@ -67,7 +67,7 @@ def money_panel(context: Any, project: Project) -> dict[str, Any]:
         "project": project,
         "b": balances,
         "rows": rows,
-        "can_spend": clerk and project.state in ledger.SPENDING_STATES,
+        "can_spend": clerk and project.state in ledger.EXPENDITURE_STATES,
         "can_cofund": clerk and project.state not in ledger.NO_COFUNDING_STATES,
         "spending": project.state in ledger.SPENDING_STATES,
         "holdback_held": balances.unreleased > 0 and project.state in ledger.SPENDING_STATES,

@@ -186,9 +186,29 @@ def test_expenditure_allowed_while_evaluating_or_rectifying(
     assert_money(p, spent="100.00")
 
 
-@pytest.mark.parametrize(
-    "state", [State.PUBLICIZING, State.CLOSED, State.FAILED, State.REJECTED, State.DECIDING]
-)
+def test_final_invoice_is_paid_from_the_holdback_after_close(
+    project_in: Any, cast: dict[str, Any]
+) -> None:
+    # The advance (70 %) is spent while the work runs; the passing vote releases the holdback
+    # (30 %), which the service center then pays on to the contractor, with its receipt.
+    p = project_in(State.EXECUTING, amount="10000.00")
+    spend(p, cast["clerk"], "7000.00")
+    p = walk_to(p, State.CLOSED, cast)
+    assert_money(p, allocated="10000.00", released="10000.00", spent="7000.00")
+    before = entry_count()
+    with pytest.raises(Invalid) as exc:
+        spend(p, cast["clerk"], "3000.01")
+    assert "3000.00" in str(exc.value)
+    assert entry_count() == before
+    e = spend(p, cast["clerk"], "3000.00")
+    assert e.kind == EntryKind.EXPENDITURE and e.project_id == p.pk
+    assert_money(p, allocated="10000.00", released="10000.00", spent="10000.00")
+    with pytest.raises(Invalid):
+        spend(p, cast["clerk"], "0.01")
+    assert_money(p, spent="10000.00")
+
+
+@pytest.mark.parametrize("state", [State.PUBLICIZING, State.FAILED, State.REJECTED, State.DECIDING])
 def test_expenditure_refused_outside_execution(
     project_in: Any, cast: dict[str, Any], state: str
 ) -> None:

@@ -232,10 +232,10 @@ class LedgerMachine(RuleBasedStateMachine):
             ps.project_uphold_objection(project=p, by=self.cast["committee"], reason="异议成立")
         )
 
-    @precondition(_has(*ledger.SPENDING_STATES))
+    @precondition(_has(*ledger.EXPENDITURE_STATES))
     @rule(pick=PICK, amount=SMALL, pdf=st.booleans())
     def spend(self, pick: int, amount: Decimal, pdf: bool) -> None:
-        self._spend(self._project(pick, *ledger.SPENDING_STATES), amount, pdf)
+        self._spend(self._project(pick, *ledger.EXPENDITURE_STATES), amount, pdf)
 
     @precondition(_has())
     @rule(pick=PICK, amount=SMALL)
@@ -256,7 +256,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 receipt=pdf_upload() if pdf else png_upload(),
             )
 
-        if p.state not in ledger.SPENDING_STATES:
+        if p.state not in ledger.EXPENDITURE_STATES:
             exc = self._refused(Conflict, call)
             assert isinstance(exc, Conflict) and exc.state == p.state
             event("expenditure refused: state")

@@ -200,7 +200,7 @@ def test_anonymous_write_is_refused(project_in: Any) -> None:
     assert r.status_code in (401, 403)
 
 
-@pytest.mark.parametrize("state", [State.CLOSED, State.FAILED, State.PUBLICIZING])
+@pytest.mark.parametrize("state", [State.FAILED, State.PUBLICIZING])
 def test_expenditure_in_wrong_state_is_409_with_allowed(
     project_in: Any, cast: dict[str, Any], state: str
 ) -> None:

@@ -115,16 +115,34 @@ def test_bad_expenditure_form_shows_error_and_writes_nothing(
     assert LedgerEntry.objects.count() == before
 
 
-def test_expenditure_form_on_closed_project_is_409(
+def test_expenditure_form_on_failed_project_is_409(
     project_in: Any, cast: dict[str, Any], client_for: Any
 ) -> None:
-    p = project_in(State.CLOSED)
+    p = project_in(State.FAILED)
     before = LedgerEntry.objects.count()
     r = client_for(cast["clerk"]).post(
         f"/projects/{p.pk}/money/expenditures/new/", form(amount="1")
     )
-    assert r.status_code == 409 and "已结项" in r.content.decode()
+    assert r.status_code == 409 and "评议未通过" in r.content.decode()
     assert LedgerEntry.objects.count() == before
+
+
+def test_closed_project_takes_the_final_invoice(
+    project_in: Any, cast: dict[str, Any], client_for: Any
+) -> None:
+    # Nothing spent during the work: on closing, the unspent advance went back to the fund and
+    # the holdback (30 % of 10,000.00) was released; the final invoice pays it on.
+    p = project_in(State.CLOSED)
+    c = client_for(cast["clerk"])
+    page = c.get(f"/projects/{p.pk}/").content.decode()
+    assert f"/projects/{p.pk}/money/expenditures/new/" in page
+    r = c.post(f"/projects/{p.pk}/money/expenditures/new/", form(amount="3000.01"))
+    assert r.status_code == 400 and "3000.00" in r.content.decode()
+    r = c.post(f"/projects/{p.pk}/money/expenditures/new/", form(amount="3000.00"))
+    assert r.status_code == 302
+    assert_money(p, allocated="3000.00", released="3000.00", spent="3000.00")
+    resident_page = client_for(cast["resident"]).get(f"/projects/{p.pk}/").content.decode()
+    assert f"/projects/{p.pk}/money/expenditures/new/" not in resident_page
 
 
 def test_forms_are_for_clerks(project_in: Any, cast: dict[str, Any], client_for: Any) -> None:
