@@ -159,7 +159,14 @@ def test_proposal_walks_from_draft_to_closed_over_http(
     assert_money(
         project, allocated="35500.00", released="35500.00", spent="24700.00", available="964500.00"
     )
-    spend(cast["clerk"], pk, "1.00", status=409)  # nothing more is spent on a closed project
+    # The service center pays the holdback on to the contractor (the final invoice, 尾款): no
+    # more than it holds; then the project's account is square.
+    spend(cast["clerk"], pk, "10800.01", status=400)
+    spend(cast["clerk"], pk, "10800.00")
+    assert_money(
+        project, allocated="35500.00", released="35500.00", spent="35500.00", available="964500.00"
+    )
+    spend(cast["clerk"], pk, "0.01", status=400)
 
     assert audit(pk) == [
         ("create", "", "draft", "resident"),
