@@ -40,7 +40,7 @@ from notifications.services import notify
 from projects import services as project_services
 from projects.errors import Conflict, Forbidden, Invalid, NotFound
 from projects.models import STATE_FLAGS, Membership, Project, Role, State
-from projects.selectors import eligible_residents, user_has_role
+from projects.selectors import eligible_residents, projects_visible_to, user_has_role
 
 
 def _lock(project: Project) -> Project:
@@ -541,7 +541,9 @@ def _cast_checked(project_id: int, by: User, choice: str, comment: str) -> Tally
     with transaction.atomic():
         rnd = _open_round_for_vote(project_id)
         if rnd is None:
-            state = Project.objects.filter(pk=project_id).values_list("state", flat=True).first()
+            # Named only to whoever may see the project: another's draft is not there at all.
+            visible = projects_visible_to(user=by).filter(pk=project_id)
+            state = visible.values_list("state", flat=True).first()
             if state is None:
                 raise NotFound(_("项目不存在"))
             raise Conflict(_("该项目当前不在评议期"), state=state)

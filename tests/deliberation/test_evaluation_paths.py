@@ -246,6 +246,22 @@ def test_vote_api_for_a_project_that_does_not_exist_is_404(make_resident: Any) -
     assert r.json()["detail"]
 
 
+def test_vote_api_does_not_reveal_another_residents_draft(
+    project_in: Any, make_resident: Any, cast: dict[str, Any]
+) -> None:
+    draft = project_in("draft")
+    r = api(make_resident()).post(
+        f"/api/v1/projects/{draft.pk}/evaluation/", {"choice": "satisfied"}
+    )
+    assert r.status_code == 404 and "draft" not in r.content.decode()
+    # its proposer sees it, and is told why it takes no ballot
+    r = api(draft.proposer).post(
+        f"/api/v1/projects/{draft.pk}/evaluation/", {"choice": "satisfied"}
+    )
+    assert r.status_code == 409 and r.json()["state"] == "draft"
+    assert stored() == (0, 0)
+
+
 def test_token_authentication_refuses_unknown_and_inactive(
     evaluating: Any, make_resident: Any
 ) -> None:
