@@ -599,15 +599,22 @@ def _parse_bool(value: Any) -> bool:
 
 
 # --- the clerk's entries --------------------------------------------------------------------
+def clerk_money_actions(state: str) -> list[str]:
+    """The money actions the community's clerk may take on a project in ``state`` (what the
+    project page's money panel offers, and what a refusal lists as allowed)."""
+    actions: list[str] = []
+    if state in EXPENDITURE_STATES:
+        actions.append("expenditure")
+    if state not in NO_COFUNDING_STATES:
+        actions += ["cofund_pledge", "cofund_receipt"]
+    return actions
+
+
 def _money_allowed(project: Project, by: Any) -> list[str]:
     """The money actions ``by`` may take on ``project`` in its state now."""
-    allowed: list[str] = []
-    if user_has_role(by, project.community, Role.CLERK):
-        if project.state in EXPENDITURE_STATES:
-            allowed.append("expenditure")
-        if project.state not in NO_COFUNDING_STATES:
-            allowed += ["cofund_pledge", "cofund_receipt"]
-    return allowed
+    if not user_has_role(by, project.community, Role.CLERK):
+        return []
+    return clerk_money_actions(project.state)
 
 
 def expenditure_record(

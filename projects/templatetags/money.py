@@ -53,6 +53,7 @@ def money_panel(context: Any, project: Project) -> dict[str, Any]:
         .order_by("created_at", "pk")
     )
     clerk = user is not None and user_has_role(user, project.community, Role.CLERK)
+    actions = ledger.clerk_money_actions(project.state) if clerk else []
     rows = [
         {
             "entry": e,
@@ -67,8 +68,8 @@ def money_panel(context: Any, project: Project) -> dict[str, Any]:
         "project": project,
         "b": balances,
         "rows": rows,
-        "can_spend": clerk and project.state in ledger.EXPENDITURE_STATES,
-        "can_cofund": clerk and project.state not in ledger.NO_COFUNDING_STATES,
+        "can_spend": "expenditure" in actions,
+        "can_cofund": "cofund_pledge" in actions,
         "spending": project.state in ledger.SPENDING_STATES,
         "holdback_held": balances.unreleased > 0 and project.state in ledger.SPENDING_STATES,
         "request": request,
