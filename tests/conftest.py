@@ -35,8 +35,9 @@ def _close_connections_of_async_tests(request: pytest.FixtureRequest) -> Iterato
 
 @pytest.fixture(autouse=True)
 def _fresh_publisher() -> Iterator[None]:
-    """The process's event publisher forgets the tallies earlier tests sent: ids come again once
-    the database is emptied, and it drops a tally no newer than one already sent for a project."""
+    """Each test starts with the process's event publisher as if just started: what earlier
+    tests handed over has gone out, no key is still throttled (ids come again once the database
+    is emptied), and its reading thread holds no connection to a database about to be emptied."""
     publisher.forget()
     yield
     publisher.forget()
