@@ -583,21 +583,16 @@ def _publish_tally(project_id: int) -> None:
     (``publish_fresh_on_commit``)."""
 
     def read() -> list[tuple[str, dict[str, Any]]]:
-        rnd = (
-            EvaluationRound.objects.filter(project_id=project_id)
-            .select_related("project__community")
-            .order_by("-number")
-            .first()
-        )
-        if rnd is None:
+        live = evaluation_sql.live_tally(project_id)
+        if live is None:
             return []
+        tally, title, slug = live
         event = {
             "kind": "evaluation.tally",
             "project_id": project_id,
-            "title": rnd.project.title,
-            "tally": evaluation_tally(rnd).as_dict(),
+            "title": title,
+            "tally": tally.as_dict(),
         }
-        slug = rnd.project.community.slug
         return [(project_group(project_id), event), (screen_group(slug), event)]
 
     publish_fresh_on_commit(f"evaluation.tally:{project_id}", read)

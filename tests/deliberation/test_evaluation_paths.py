@@ -7,6 +7,7 @@ run on both databases (CI runs the suite on each), so each behaviour is checked 
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -185,6 +186,33 @@ def test_closing_counts_the_ballots_themselves(
     rnd.refresh_from_db()
     assert (services.evaluation_tally(rnd).satisfied, rnd.closed_at is not None) == (3, True)
     assert list(rnd.tally_shards.values_list("shard", flat=True)) == [0]
+
+
+def test_screens_are_sent_the_tally_the_pages_show(
+    project_in: Any, community: Any, make_resident: Any, cast: dict[str, Any]
+) -> None:
+    community.pass_rate = Decimal("0.750")
+    community.save()
+    p = project_in("evaluating")
+    assert evaluation_sql.live_tally(p.pk) is None  # no round yet
+    first = services.evaluation_open_round(project=p)
+    for choice in ["satisfied", "satisfied", "dissatisfied", "basically_satisfied"]:
+        services.evaluation_vote(project=p, by=make_resident(), choice=choice)
+    # another database session's part of the same round
+    EvaluationTallyShard.objects.create(round=first, shard=7, satisfied=2, dissatisfied=5)
+    tally, title, slug = evaluation_sql.live_tally(p.pk) or pytest.fail("no tally")
+    assert tally == services.evaluation_tally(first)
+    assert (tally.votes, tally.satisfied, tally.dissatisfied) == (11, 4, 6)
+    assert tally.as_dict()["pass_rate"] == "0.750" and not tally.passed
+    assert (title, slug) == (p.title, community.slug)
+    # a later round (after a rectification) is the one shown, empty as it opens
+    services.evaluation_close(project=p, by=cast["clerk"], force=True)
+    second = EvaluationRound.objects.create(
+        project=p, number=2, opens_at=timezone.now(), closes_at=timezone.now(), eligible=9
+    )
+    tally, _title, _slug = evaluation_sql.live_tally(p.pk) or pytest.fail("no tally")
+    assert (tally.round, tally.eligible, tally.votes) == (2, 9, 0)
+    assert tally == services.evaluation_tally(second)
 
 
 # --- over the API ------------------------------------------------------------------------------
