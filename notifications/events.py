@@ -74,6 +74,17 @@ async def _send_all(layer: Any, messages: list[tuple[str, dict[str, Any]]]) -> N
                 log.error("could not publish to %s", group, exc_info=result)
 
 
+async def _claim(layer: Any, key: str, seconds: float) -> float | None:
+    """Claim ``key``'s interval of ``seconds`` for this process in the layer's Redis (shared
+    by every server process): ``None`` if claimed, else the seconds left of another's claim."""
+    name = f"{layer.prefix}:yishi:fresh:{key}"
+    redis = layer.connection(layer.consistent_hash(name))
+    if await redis.set(name, b"1", nx=True, px=max(1, round(seconds * 1000))):
+        return None
+    left = await redis.pttl(name)
+    return max(0, left) / 1000  # gone meanwhile (-2): claim again at once
+
+
 def publish_many(messages: Iterable[tuple[str, dict[str, Any]]]) -> None:
     """Send each ``(group, event)`` now. Prefer :func:`publish_many_on_commit`.
 
@@ -108,14 +119,18 @@ def _send_here(layer: Any, pending: list[Message]) -> None:
 def publish_fresh(key: str, read: Callable[[], list[tuple[str, dict[str, Any]]]]) -> None:
     """Send a snapshot (a live tally) that ``read`` takes of the current state, as
     ``(group, event)`` pairs, and that supersedes earlier ones with the same ``key``. Through a
-    broker ``read`` runs when the snapshot is sent, at most once per ``publisher.THROTTLE``
-    seconds per key and process and always once after the last call; with the in-memory layer,
-    now. Prefer :func:`publish_fresh_on_commit`."""
+    broker ``read`` runs when the snapshot is sent, about once per ``publisher.THROTTLE`` seconds
+    per key whichever process serves the calls (the interval is claimed in Redis,
+    :func:`_claim`) and always once after the last call; with the in-memory layer, now. Prefer
+    :func:`publish_fresh_on_commit`."""
     layer = get_channel_layer()
     if layer is None:
         return
     if not isinstance(layer, InMemoryChannelLayer):
-        publisher.get(partial(_send_all, layer)).send_fresh(key, lambda: _layer_messages(read()))
+        claim = partial(_claim, layer) if hasattr(layer, "connection") else None
+        publisher.get(partial(_send_all, layer), claim).send_fresh(
+            key, lambda: _layer_messages(read())
+        )
         return
     try:
         pending = _layer_messages(read())

@@ -12,7 +12,13 @@ within ``THROTTLE`` seconds of that send are merged into one read and send when 
 ends. Every hand-over is followed by a read that starts after it, so the last snapshot sent after a
 burst is the state after the burst's last commit. A screen thus sees every change within
 ``THROTTLE`` seconds, exactly, while a community voting at once costs the broker and every
-listening socket a few sends a second per project instead of one per ballot. Reads run on one
+listening socket a few sends a second per project instead of one per ballot.
+
+With a ``claim`` (through Redis: ``notifications.events``) the interval is shared by every
+process serving the site, not kept per process: before it reads, a process claims the key's
+interval; if another process claimed it, the read is held until that interval ends and then
+dropped if the other process's read began after this process's last hand-over (it counts it),
+else claimed again. Without that, each of W server processes would send its own few a second. Reads run on one
 thread of their own (they may use the database: Django refuses the ORM on an event loop's thread),
 between the same connection checks Django makes around a request.
 """
@@ -38,11 +44,17 @@ THROTTLE = 0.25  # seconds between two sends of snapshots with the same key
 
 Message = tuple[str, dict[str, Any]]  # (group, channel-layer message)
 Read = Callable[[], list[Message]]  # reads a snapshot's messages when it is sent
+# Claims a key's interval of ``seconds`` for this process across all processes: ``None`` if
+# claimed, else the seconds left of the interval another process claimed.
+Claim = Callable[[str, float], Awaitable[float | None]]
 
 
 class Publisher:
-    def __init__(self, send: Callable[[list[Message]], Awaitable[None]]) -> None:
+    def __init__(
+        self, send: Callable[[list[Message]], Awaitable[None]], claim: Claim | None = None
+    ) -> None:
         self._send = send
+        self._claim = claim
         self._loop = asyncio.new_event_loop()
         self._tasks: set[asyncio.Task[None]] = set()
         self._reader = _Reader()
@@ -53,6 +65,7 @@ class Publisher:
         self._guard = threading.Lock()
         self._held: dict[str, Read] = {}
         self._last: dict[str, float] = {}
+        self._handed: dict[str, float] = {}  # when the key was last handed over
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="yishi-publisher", daemon=True
         )
@@ -65,9 +78,11 @@ class Publisher:
     def send_fresh(self, key: str, read: Read) -> None:
         """Send what ``read`` returns when it is called, which is after this call: at once if
         ``key`` was not read in the last ``THROTTLE`` seconds, else once at the end of that
-        interval for all the hand-overs in it (the newest ``read`` is called)."""
+        interval for all the hand-overs in it (the newest ``read`` is called). With a ``claim``,
+        "read" means by any process, and a read another process began after this call counts."""
         now = time.monotonic()
         with self._guard:
+            self._handed[key] = now
             if key in self._held:
                 self._held[key] = read
                 return  # a read after this call is already due
@@ -78,9 +93,9 @@ class Publisher:
             else:
                 self._held[key] = read
         if wait <= 0:
-            self._loop.call_soon_threadsafe(self._start, read)
+            self._loop.call_soon_threadsafe(self._start_fresh, key, read, True)
         else:
-            self._loop.call_soon_threadsafe(self._loop.call_later, wait, self._release, key)
+            self._loop.call_soon_threadsafe(self._release_in, wait, key)
 
     def flush(self, timeout: float = 5.0) -> None:
         """Wait until everything handed over so far has been sent (held snapshots included)."""
@@ -98,6 +113,7 @@ class Publisher:
         self.flush()
         with self._guard:
             self._last.clear()
+            self._handed.clear()
         if self._closed:
             return
         try:
@@ -132,26 +148,58 @@ class Publisher:
         except Exception:
             log.exception("could not publish")
 
-    def _release(self, key: str) -> None:
+    def _release(self, key: str, claim: bool = True) -> None:
         with self._guard:
             read = self._held.pop(key, None)
             if read is None:
                 return  # already sent by a flush
             self._last[key] = time.monotonic()
-        self._start(read)
+        self._start_fresh(key, read, claim)
+
+    def _release_in(self, seconds: float, key: str) -> None:
+        self._loop.call_later(seconds, self._release, key)
+
+    def _start_fresh(self, key: str, read: Read, claim: bool) -> None:
+        task = self._loop.create_task(self._fresh(key, read, claim))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _fresh(self, key: str, read: Read, claim: bool) -> None:
+        if claim and self._claim is not None:
+            asked = time.monotonic()
+            try:
+                left = await self._claim(key, THROTTLE)
+            except Exception:
+                log.exception("publisher: could not claim %s; reading anyway", key)
+                left = None
+            if left is not None:
+                # Another process claimed the interval at least THROTTLE - left before ``asked``,
+                # and reads after claiming: it counts every hand-over here before that.
+                began = asked - (THROTTLE - left)
+                with self._guard:
+                    if self._handed.get(key, float("inf")) <= began:
+                        return
+                    waiting = key in self._held  # a release is due already
+                    if not waiting:
+                        self._held[key] = read
+                if not waiting:
+                    self._release_in(max(left, 0.0) + 0.001, key)
+                return
+        await self._guarded(read)
 
     def _forget_idle(self, now: float) -> None:
         if len(self._last) > 1000:  # keys idle for a while need no throttle any more
             for key, at in list(self._last.items()):
                 if now - at > 60 and key not in self._held:
                     del self._last[key]
+                    self._handed.pop(key, None)
 
     async def _drain(self) -> None:
         while True:
             with self._guard:
                 keys = list(self._held)
             for key in keys:
-                self._release(key)
+                self._release(key, claim=False)  # a flush sends now: no waiting for others
             if not self._tasks:
                 return
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
@@ -206,12 +254,12 @@ _lock = threading.Lock()
 _publisher: tuple[int, Publisher] | None = None
 
 
-def get(send: Callable[[list[Message]], Awaitable[None]]) -> Publisher:
+def get(send: Callable[[list[Message]], Awaitable[None]], claim: Claim | None = None) -> Publisher:
     """This process's publisher (a forked child gets its own)."""
     global _publisher
     with _lock:
         if _publisher is None or _publisher[0] != os.getpid():
-            _publisher = (os.getpid(), Publisher(send))
+            _publisher = (os.getpid(), Publisher(send, claim))
         return _publisher[1]
 
 

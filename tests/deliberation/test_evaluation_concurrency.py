@@ -137,7 +137,7 @@ def test_after_a_burst_the_last_tally_a_screen_gets_counts_every_ballot(
 
     recorder = publisher.Publisher(record)
     monkeypatch.setattr(events, "get_channel_layer", lambda: object())  # a broker, not in-memory
-    monkeypatch.setattr(publisher, "get", lambda send: recorder)
+    monkeypatch.setattr(publisher, "get", lambda send, claim=None: recorder)
     choices = ["satisfied", "basically_satisfied", "dissatisfied"]
     jobs = [(make_resident(), choices[i % 3]) for i in range(ATTEMPTS)]
     try:

@@ -3,7 +3,10 @@ it sends them (so the last one after a burst is exact), merges a burst per key, 
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -234,3 +237,103 @@ def test_a_snapshot_still_held_at_exit_is_read_and_sent(tmp_path: Any) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["1", "2"], out.stderr
+
+
+# --- one interval for all server processes (claimed through Redis in production) ----------------
+class SharedClaims:
+    """What ``events._claim`` does in Redis (SET NX PX), for publishers standing in for
+    processes: a key's interval is claimed by one of them at a time."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._until: dict[str, float] = {}
+        self.refused = 0
+
+    async def claim(self, key: str, seconds: float) -> float | None:
+        with self._lock:
+            now = time.monotonic()
+            if self._until.get(key, 0.0) <= now:
+                self._until[key] = now + seconds
+                return None
+            self.refused += 1
+            return self._until[key] - now
+
+
+class Timed(State):
+    """A snapshot that also notes when each read began and what it saw."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.log: list[tuple[float, int]] = []
+
+    def read(self) -> list[tuple[str, Any]]:
+        self.log.append((time.monotonic(), self.value))
+        return super().read()
+
+
+def test_processes_share_one_interval_and_the_last_hand_over_is_still_read(
+    sent: list[Any],
+) -> None:
+    async def send(messages: list[tuple[str, Any]]) -> None:
+        sent.extend(messages)
+
+    claims = SharedClaims()
+    a, b = Publisher(send, claims.claim), Publisher(send, claims.claim)
+    state = Timed()
+    try:
+        started = time.monotonic()
+        for n in range(1, 61):  # a meeting's votes, served by two processes in turn
+            state.value = n
+            (a if n % 2 else b).send_fresh("tally:1", state.read)
+            time.sleep(0.01)
+        last_hand_over = time.monotonic()
+        burst = last_hand_over - started
+        time.sleep(THROTTLE * 3)
+        a.flush()
+        b.flush()
+    finally:
+        a.close()
+        b.close()
+    began, seen = max(state.log)
+    assert began >= last_hand_over and seen == 60  # a read after the last vote counts it
+    assert claims.refused > 0
+    # about one read per interval between them (each alone would read that often)
+    assert state.reads <= burst / THROTTLE + 2, (state.reads, burst)
+
+
+def test_a_claim_that_fails_reads_anyway(sent: list[Any], caplog: pytest.LogCaptureFixture) -> None:
+    async def send(messages: list[tuple[str, Any]]) -> None:
+        sent.extend(messages)
+
+    async def broker_down(key: str, seconds: float) -> float | None:
+        raise ConnectionError("Redis is down")
+
+    made = Publisher(send, broker_down)
+    try:
+        made.send_fresh("tally:1", lambda: msg("project.1", 1))
+        wait_for(sent, 1)
+    finally:
+        made.close()
+    assert [m["n"] for _g, m in sent] == [1]
+    assert "could not claim tally:1" in caplog.text
+
+
+def test_the_interval_is_claimed_in_redis_once_for_all_processes(settings: Any) -> None:
+    from channels.layers import get_channel_layer
+
+    from notifications import events
+
+    if not str(getattr(settings, "REDIS_URL", "")).startswith("redis"):
+        pytest.skip("needs Redis (REDIS_URL=redis://…)")
+    layer = get_channel_layer()
+    key = f"tally:test-{uuid.uuid4().hex}"
+
+    async def claim_three_times() -> list[float | None]:
+        first = await events._claim(layer, key, THROTTLE)
+        second = await events._claim(layer, key, THROTTLE)  # another process, same interval
+        await asyncio.sleep(THROTTLE + 0.05)
+        return [first, second, await events._claim(layer, key, THROTTLE)]
+
+    first, second, after = asyncio.run(claim_three_times())
+    assert first is None and after is None
+    assert second is not None and 0 < second <= THROTTLE
