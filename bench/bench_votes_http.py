@@ -502,7 +502,7 @@ def main() -> int:
         )
     verdict = "PASS" if ratio >= TARGET and intact else "MISS"
     print(
-        f"votes/s vs bare: {ratio:.0%} (target ≥ {TARGET:.0%}); "
+        f"votes/s vs bare: {ratio:.1%} (target ≥ {TARGET:.0%}); "
         f"p99 {votes.pct(0.99):.1f} ms vs {bare.pct(0.99):.1f} ms — {verdict}"
     )
     return 0 if intact else 1
