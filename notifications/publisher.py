@@ -12,15 +12,15 @@ within ``THROTTLE`` seconds of that send are merged into one read and send when 
 ends. Every hand-over is followed by a read that starts after it, so the last snapshot sent after a
 burst is the state after the burst's last commit. A screen thus sees every change within
 ``THROTTLE`` seconds, exactly, while a community voting at once costs the broker and every
-listening socket a few sends a second per project instead of one per ballot.
+listening socket a few sends a second per project instead of one per ballot. Reads run on one
+thread of their own (they may use the database: Django refuses the ORM on an event loop's thread),
+between the same connection checks Django makes around a request.
 
 With a ``claim`` (through Redis: ``notifications.events``) the interval is shared by every
 process serving the site, not kept per process: before it reads, a process claims the key's
 interval; if another process claimed it, the read is held until that interval ends and then
 dropped if the other process's read began after this process's last hand-over (it counts it),
-else claimed again. Without that, each of W server processes would send its own few a second. Reads run on one
-thread of their own (they may use the database: Django refuses the ORM on an event loop's thread),
-between the same connection checks Django makes around a request.
+else claimed again. Without that, each of W server processes would send its own few a second.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import Future
 from typing import Any
 
@@ -132,10 +132,14 @@ class Publisher:
             self._thread.join(5.0)
 
     # --- on the publisher's loop ----------------------------------------------------------------
-    def _start(self, messages: list[Message] | Read) -> None:
-        task = self._loop.create_task(self._guarded(messages))
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` on the loop, kept until done (what a flush waits for)."""
+        task = self._loop.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def _start(self, messages: list[Message]) -> None:
+        self._spawn(self._guarded(messages))
 
     async def _guarded(self, what: list[Message] | Read) -> None:
         try:
@@ -160,9 +164,7 @@ class Publisher:
         self._loop.call_later(seconds, self._release, key)
 
     def _start_fresh(self, key: str, read: Read, claim: bool) -> None:
-        task = self._loop.create_task(self._fresh(key, read, claim))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(self._fresh(key, read, claim))
 
     async def _fresh(self, key: str, read: Read, claim: bool) -> None:
         if claim and self._claim is not None:
