@@ -76,10 +76,12 @@ def _statement(by_token: bool, states: tuple[str, ...]) -> str:
         f"{_col(ts, choice)} = t.{_col(ts, choice)} + excluded.{_col(ts, choice)}"
         for choice in choices
     )
-    # The other parts as this statement sees them, plus this ballot.
-    summed = ", ".join(
-        f"coalesce(sum(o.{_col(ts, choice)}), 0)::int + {mine[choice]}" for choice in choices
+    # The parts as this statement sees them (its own update is not visible to it), plus this
+    # ballot; the round's figures come from ``rnd``, which the statement has read already.
+    sums = ", ".join(
+        f"coalesce(sum(o.{_col(ts, choice)}), 0)::int AS {_col(ts, choice)}" for choice in choices
     )
+    summed = ", ".join(f"parts.{_col(ts, choice)} + {mine[choice]}" for choice in choices)
     caller = api_auth.active_user_sql("%(token)s") if by_token else "SELECT %(user)s::bigint AS id"
     # Table and column names come from the models; every value from a request is a parameter.
     return f"""
@@ -87,8 +89,11 @@ WITH caller AS (
     {caller}
 ), rnd AS (
     SELECT r.{_col(r, "id")} AS id, r.{_col(r, "per_household")} AS per_household,
-           p.{_col(p, "community")} AS community_id
+           r.{_col(r, "number")} AS number, r.{_col(r, "eligible")} AS eligible,
+           p.{_col(p, "community")} AS community_id,
+           c.{_col(c, "pass_rate")} AS pass_rate, c.{_col(c, "min_turnout")} AS min_turnout
     FROM {_table(r)} r JOIN {_table(p)} p ON p.{_col(p, "id")} = r.{_col(r, "project")}
+    JOIN {_table(c)} c ON c.{_col(c, "id")} = p.{_col(p, "community")}
     WHERE r.{_col(r, "project")} = %(project)s AND r.{_col(r, "closed_at")} IS NULL
       AND r.{_col(r, "closes_at")} > now()
       AND p.{_col(p, "state")} IN ({", ".join(_literal(state) for state in states)})
@@ -119,14 +124,11 @@ WITH caller AS (
     ON CONFLICT ({_col(ts, "round")}, {_col(ts, "shard")}) DO UPDATE SET {added}
     RETURNING {_col(ts, "round")} AS round_id
 )
-SELECT r.{_col(r, "number")}, r.{_col(r, "eligible")}, {summed},
-       c.{_col(c, "pass_rate")}, c.{_col(c, "min_turnout")}
-FROM counted
-JOIN {_table(r)} r ON r.{_col(r, "id")} = counted.round_id
-JOIN {_table(p)} p ON p.{_col(p, "id")} = r.{_col(r, "project")}
-JOIN {_table(c)} c ON c.{_col(c, "id")} = p.{_col(p, "community")}
-LEFT JOIN {_table(ts)} o ON o.{_col(ts, "round")} = r.{_col(r, "id")}
-GROUP BY r.{_col(r, "id")}, c.{_col(c, "id")}
+SELECT rnd.number, rnd.eligible, {summed}, rnd.pass_rate, rnd.min_turnout
+FROM counted JOIN rnd ON rnd.id = counted.round_id
+CROSS JOIN LATERAL (
+    SELECT {sums} FROM {_table(ts)} o WHERE o.{_col(ts, "round")} = rnd.id
+) parts
 """  # noqa: S608
 
 
