@@ -471,11 +471,10 @@ def main() -> int:
             # weighs on both alike.
             bare, votes = Run("bare JSON endpoint"), Run("evaluation vote (201)")
             per = -(-args.requests // args.rounds)
-            slices: list[float] = []  # each round's votes/s over its bare req/s
             parts: list[tuple[Run, Run]] = []  # each round's (bare, votes)
             for i in range(args.rounds):
                 chunk = measured[i * per : (i + 1) * per]
-                rates, pair = [], []
+                pair = []
                 for run, path, who in (
                     (bare, "/bench/ok/", [""] * len(chunk)),
                     (votes, vote_path, chunk),
@@ -485,11 +484,8 @@ def main() -> int:
                     app_after, db_after = cpu_snapshot(proc.pid)
                     app, db = cpu_spent(app_before, app_after), cpu_spent(db_before, db_after)
                     run.add(part, app + db, db)
-                    rates.append(part.rate)
                     pair.append(part)
                 parts.append((pair[0], pair[1]))
-                if rates[0]:
-                    slices.append(rates[1] / rates[0])
         finally:
             stop(proc)
         participations, stored = json.loads(run_django(COUNT, env))
@@ -516,6 +512,7 @@ def main() -> int:
         f"load): bare {bare.cpu_ms:.2f} ms, vote {votes.cpu_ms:.2f} ms → a CPU-bound box would "
         f"serve votes at {cpu_ratio:.0%} of the bare rate"
     )
+    slices = [v.rate / b.rate for b, v in parts if b.rate]  # each round's votes/s over bare's
     if slices:
         print(
             f"votes/s vs bare in each of the {len(slices)} alternating slices: "
