@@ -26,6 +26,9 @@ messages: install
 migrate: install messages
 	$(BIN)/python manage.py migrate --noinput -v0
 
+# The demo runs with DEBUG on (media served, seed_demo allowed); DEBUG is off by default.
+demo run: export DJANGO_DEBUG ?= 1
+
 demo: migrate
 	$(BIN)/python manage.py seed_demo
 
@@ -45,10 +48,13 @@ i18n: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: install
-	$(BIN)/mypy config projects deliberation notifications
+	$(BIN)/mypy config projects deliberation notifications accounts ops meetings opendata dashboards residents
 
+# `make test` leaves out the slow comparisons with pabutools (.ci/run runs them on their own).
+PYTEST_ARGS ?= -m "not slow"
 pytest: install messages
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 

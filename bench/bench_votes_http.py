@@ -15,9 +15,11 @@ channel layer when ``BENCH_REDIS_URL`` / ``REDIS_URL`` is set), DEBUG off. The s
    one TCP connection per request as gunicorn's sync workers close them): the bare endpoint, then
    ``POST /api/v1/projects/<id>/evaluation/`` with token auth, every request a different resident
    casting one ballot;
-5. checks that every 201 left exactly one participation and one ballot (nothing lost, nothing
-   doubled), prints req/s, p50 and p99 for both, the ratio and PASS (≥ 50 %) or MISS, with a
-   bootstrap interval over the slices for the ratio.
+5. sends 200 concurrent duplicates (one resident's token, all at once): exactly one may count;
+6. checks that every 201 left exactly one participation and one ballot, sealed or still in the
+   sealing pool (nothing lost, nothing doubled), prints req/s, p50 and p99 for both, and PASS or
+   MISS against the target: ≥ 200 counted votes/s with p99 ≤ 300 ms on the ordinary vote path
+   (issue 14). The ratio to the bare endpoint is printed as information only.
 
 The two endpoints are driven in alternating slices (``--rounds``) so that other load on a shared
 machine weighs on both alike, and the server CPU each request costs (gunicorn workers plus the
@@ -50,8 +52,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-DB_NAME = "yishi_bench"
-TARGET = 0.50
+DB_NAME = os.environ.get("BENCH_DB_NAME", "yishi_bench")
+TARGET_RATE = 200.0  # counted votes per second
+TARGET_P99_MS = 300.0
+DUPLICATES = 200
 
 
 # --- database and Django -------------------------------------------------------------------
@@ -191,12 +195,14 @@ with transaction.atomic():
         Membership(user=u, role=Role.RESIDENT, community=community, household=f"H{i}") for i, u in enumerate(users)
     )
     tokens = Token.objects.bulk_create(Token(user=u, key=Token.generate_key()) for u in users)
-p = ps.project_create(by=proposer, community=community, title="基准测试项目", summary="用于评议投票基准测试的项目。", submit=True)
+from deliberation.actions import create as project_create
+p = project_create(by=proposer, community=community, title="基准测试项目", summary="用于评议投票基准测试的项目。", submit=True)
 Project.objects.filter(pk=p.pk).update(cosign_count=1)
 p = ps.project_reach_threshold(project=p)
 p = ps.project_accept(project=p, by=clerk)
 p = ps.project_assess(project=p, by=clerk, assessed_cost="10000.00", plan="基准", duration_days=10)
-p = ps.project_recommend(project=p, by=council, reason="基准")
+from meetings.texts import item_result
+p = ps.project_recommend(project=p, by=council, note=item_result(body="council", meeting="基准", matter="基准", outcome="carried", present=1, total=1, quorum=1, yes=1, no=0, abstain=0, recused=0))
 p = ps.project_approve(project=p, by=committee, amount="10000.00")
 Project.objects.filter(pk=p.pk).update(publicity_ends_at=timezone.now() - timedelta(seconds=1))
 p = ps.project_start_execution(project=p, by=clerk)
@@ -209,8 +215,11 @@ json.dump({"project": p.pk, "tokens": [t.key for t in tokens]}, sys.stdout)
 COUNT = r"""
 import django, json
 django.setup()
-from deliberation.models import EvaluationBallot, EvaluationParticipation
-print(json.dumps([EvaluationParticipation.objects.count(), EvaluationBallot.objects.count()]))
+from deliberation.models import EvaluationBallot, EvaluationParticipation, EvaluationPooledBallot
+print(json.dumps([
+    EvaluationParticipation.objects.count(),
+    EvaluationBallot.objects.count() + EvaluationPooledBallot.objects.count(),
+]))
 """
 
 
@@ -455,7 +464,7 @@ def main() -> int:
         subprocess.run(
             [PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], env=env, cwd=ROOT, check=True
         )
-        residents = args.requests + args.warmup
+        residents = args.requests + args.warmup + 1  # and one for the duplicates
         seeded = json.loads(run_django(SEED, env, str(residents)))
         project, tokens = seeded["project"], seeded["tokens"]
         settle_database()
@@ -486,14 +495,17 @@ def main() -> int:
                     run.add(part, app + db, db)
                     pair.append(part)
                 parts.append((pair[0], pair[1]))
+            # one resident's ballot sent DUPLICATES times at once: exactly one counts
+            dup_token = tokens[-1]
+            dups = asyncio.run(drive(port, "", vote_path, [dup_token] * DUPLICATES, DUPLICATES))
         finally:
             stop(proc)
         participations, stored = json.loads(run_django(COUNT, env))
     if not args.keep_db:
         drop_database()
 
-    cast_ok = votes.ok(201) + warm_votes.ok(201)
-    intact = participations == stored == cast_ok
+    cast_ok = votes.ok(201) + warm_votes.ok(201) + dups.ok(201)
+    intact = participations == stored == cast_ok and dups.ok(201) == 1
     print(
         f"stack: gunicorn {args.workers} sync workers, PostgreSQL {DB_NAME}, "
         f"channel layer {'redis' if 'REDIS_URL' in env else 'in-memory'}, DEBUG off; "
@@ -519,11 +531,20 @@ def main() -> int:
             f"{' '.join(f'{x:.0%}' for x in slices)} (median {statistics.median(slices):.0%}; "
             f"the spread is this machine's, the figure below is over all slices)"
         )
-    verdict = "PASS" if ratio >= TARGET and intact else "MISS"
+    print(
+        f"{DUPLICATES} concurrent duplicates from one resident: {dups.ok(201)} counted, "
+        f"{dups.ok(400)} refused (400), {sum(dups.statuses.values()) - dups.ok(201) - dups.ok(400)} other"
+    )
     low, high = interval(parts)
     print(
-        f"votes/s vs bare: {ratio:.1%} (target ≥ {TARGET:.0%}; 95% interval over the slices "
-        f"{low:.1%}–{high:.1%}); p99 {votes.pct(0.99):.1f} ms vs {bare.pct(0.99):.1f} ms — {verdict}"
+        f"information only: votes/s vs bare {ratio:.1%} (95% interval over the slices "
+        f"{low:.1%}–{high:.1%}); p99 {votes.pct(0.99):.1f} ms vs {bare.pct(0.99):.1f} ms"
+    )
+    fast = votes.rate >= TARGET_RATE and votes.pct(0.99) <= TARGET_P99_MS
+    verdict = "PASS" if fast and intact else "MISS"
+    print(
+        f"counted votes/s: {votes.rate:.0f} (target ≥ {TARGET_RATE:.0f}), p99 "
+        f"{votes.pct(0.99):.1f} ms (target ≤ {TARGET_P99_MS:.0f}) — {verdict}"
     )
     return 0 if intact else 1
 

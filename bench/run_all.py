@@ -23,6 +23,7 @@ BENCHES = [
         [],
     ),
     ("websocket fan-out to 1,000 clients over two processes on Redis", "bench_fanout.py", []),
+    ("a seeded city: dashboards, project list, open-data exports", "bench_city.py", []),
 ]
 
 

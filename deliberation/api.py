@@ -6,34 +6,38 @@ input with ``errors`` per field; see ``projects.api_errors``.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
-from functools import wraps
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import generics, serializers, status
 from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
-from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.privacy import shown_params
 from deliberation import actions, services
 from deliberation.models import EvaluationBallot
-from projects import api_auth, ledger
-from projects import services as project_services
+from projects import ledger
 from projects.errors import Invalid
 from projects.models import Community, Project, ProjectEvent, State
+from projects.models.lifecycle import MAX_AMOUNT, TRANSITIONS, Param, ParamType, Rule
+from projects.parsers import JSONParser
 from projects.selectors import projects_visible_to
+from projects.throttles import LoginThrottle
 
 
 class ProjectSerializer(serializers.ModelSerializer[Project]):
@@ -61,6 +65,7 @@ class ProjectSerializer(serializers.ModelSerializer[Project]):
             "approved_amount",
             "plan",
             "duration_days",
+            "people_served",
             "cosign_count",
             "cosign_threshold",
             "cosign_deadline",
@@ -75,6 +80,26 @@ class ProjectSerializer(serializers.ModelSerializer[Project]):
         return str(State(obj.state).label)
 
 
+ActionSchema = inline_serializer(
+    "AllowedTransition",
+    {
+        "name": serializers.CharField(),
+        "label": serializers.CharField(),
+        "params": inline_serializer(
+            "TransitionParam",
+            {
+                "name": serializers.CharField(),
+                "type": serializers.ChoiceField(choices=[t.value for t in ParamType]),
+                "required": serializers.BooleanField(),
+                "label": serializers.CharField(),
+            },
+            many=True,
+        ),
+    },
+    many=True,
+)
+
+
 class ProjectDetailSerializer(ProjectSerializer):
     allowed_transitions = serializers.SerializerMethodField()
     money = serializers.SerializerMethodField()
@@ -84,9 +109,13 @@ class ProjectDetailSerializer(ProjectSerializer):
         fields = [*ProjectSerializer.Meta.fields, "allowed_transitions", "money", "evaluation"]
         read_only_fields = fields
 
-    def get_allowed_transitions(self, obj: Project) -> list[str]:
+    @extend_schema_field(ActionSchema)
+    def get_allowed_transitions(self, obj: Project) -> list[dict[str, Any]]:
+        """Every action the caller may take now, with the parameters each needs (from the
+        transition table); exactly what the transitions endpoint accepts."""
         user = self.context["request"].user
-        return project_services.allowed_transitions(obj, user if isinstance(user, User) else None)
+        person = user if isinstance(user, User) else None
+        return [a.as_dict() for a in actions.allowed(obj, person)]
 
     def get_money(self, obj: Project) -> dict[str, str]:
         b = ledger.project_balances(obj)
@@ -117,10 +146,32 @@ class ProjectCreateSerializer(serializers.Serializer[Any]):
 
 class AuditSerializer(serializers.ModelSerializer[ProjectEvent]):
     actor = serializers.SerializerMethodField()
+    note = serializers.SerializerMethodField()
 
     class Meta:
         model = ProjectEvent
-        fields = ["id", "action", "source", "target", "actor", "reason", "amount", "created_at"]
+        fields = [
+            "id",
+            "action",
+            "source",
+            "target",
+            "actor",
+            "reason",
+            "kind",
+            "params",
+            "note",
+            "amount",
+            "created_at",
+        ]
+
+    def get_note(self, obj: ProjectEvent) -> str:
+        """The system's note on this step, in the request's language."""
+        return obj.note
+
+    def to_representation(self, instance: ProjectEvent) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_representation(instance)
+        data["params"] = shown_params(data.get("params"))  # a closed account's name: 已注销用户
+        return data
 
     def get_actor(self, obj: ProjectEvent) -> str | None:
         return obj.actor.username if obj.actor is not None else None
@@ -141,7 +192,15 @@ def _validated(serializer: serializers.Serializer[Any]) -> dict[str, Any]:
 
 
 class TokenView(ObtainAuthToken):
-    """Exchange username and password for an API token."""
+    """Exchange username and password for an API token (throttled per address; wrong passwords
+    lock the username and the address out, django-axes)."""
+
+    parser_classes = [JSONParser, FormParser, MultiPartParser]  # JSON with limits
+    throttle_classes = [LoginThrottle]
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        # authenticate() gets Django's request, where django-axes marks a lockout (then 429)
+        return {**super().get_serializer_context(), "request": self.request._request}
 
 
 class ProjectListCreate(generics.ListAPIView[Project]):
@@ -178,7 +237,7 @@ class ProjectListCreate(generics.ListAPIView[Project]):
         community = Community.objects.filter(slug=data.pop("community")).first()
         if community is None:
             raise Invalid("community: not found", errors={"community": ["not found"]})
-        project = project_services.project_create(by=_user(request), community=community, **data)
+        project = actions.create(by=_user(request), community=community, **data)
         body = ProjectDetailSerializer(project, context={"request": request}).data
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -196,14 +255,38 @@ class ProjectDetail(APIView):
         return Response(ProjectDetailSerializer(project, context={"request": request}).data)
 
 
+def _param_field(param: Param) -> serializers.Field[Any, Any, Any, Any]:
+    if param.type == ParamType.DECIMAL:
+        return serializers.DecimalField(
+            max_digits=14,
+            decimal_places=2,
+            min_value=Decimal("0.01"),
+            max_value=MAX_AMOUNT,
+            required=param.required,
+        )
+    if param.type == ParamType.INT:
+        return serializers.IntegerField(
+            min_value=param.min_value, max_value=param.max_value, required=param.required
+        )
+    return serializers.CharField(
+        max_length=param.max_length, required=param.required, allow_blank=not param.required
+    )
+
+
+def transition_serializer(rule: Rule, data: Any) -> serializers.Serializer[Any]:
+    """The parameters of one transition, built from its row of the transition table."""
+    fields = {p.name: _param_field(p) for p in rule.params}
+    serializer_class = type(f"{rule.name}_params", (serializers.Serializer,), fields)
+    return serializer_class(data=data)
+
+
 TransitionParams = inline_serializer(
     "TransitionParams",
     {
-        "reason": serializers.CharField(required=False),
-        "report": serializers.CharField(required=False),
-        "assessed_cost": serializers.DecimalField(max_digits=14, decimal_places=2, required=False),
-        "plan": serializers.CharField(required=False),
-        "duration_days": serializers.IntegerField(required=False),
+        p.name: _param_field(p)
+        for r in TRANSITIONS.values()
+        for p in r.params
+        if p.name != "reason" or r.name == "withdraw"
     },
 )
 
@@ -218,7 +301,9 @@ class ProjectTransition(APIView):
         project = _project(request, pk)
         if not hasattr(request.data, "get"):
             raise Invalid(_("请求内容必须是 JSON 对象"))
-        project = actions.act(project=project, name=name, by=_user(request), params=request.data)  # type: ignore[arg-type]
+        rule = actions.check(project=project, name=name, by=_user(request))  # 403 / 409 first
+        values = _validated(transition_serializer(rule, request.data))
+        project = actions.act(project=project, name=name, by=_user(request), params=values)
         return Response(ProjectDetailSerializer(project, context={"request": request}).data)
 
 
@@ -234,86 +319,40 @@ class ProjectCosign(APIView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class EvaluationSerializer(serializers.Serializer[Any]):
-    choice = serializers.ChoiceField(choices=EvaluationBallot.Choice.choices)
-    comment = serializers.CharField(max_length=500, required=False, allow_blank=True)
+class EvaluationSerializer(serializers.ModelSerializer[EvaluationBallot]):
+    """The ballot's two fields as the model declares them (choices, the comment's length), as
+    the page's ``EvaluationForm`` reads them too."""
 
-
-class JSONOnly(DefaultContentNegotiation):
-    """Answers in JSON whatever ``Accept`` says (no header parsing on the vote path)."""
-
-    def select_renderer(
-        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
-    ) -> tuple[BaseRenderer, str]:
-        renderer = next(iter(renderers))
-        return renderer, renderer.media_type
+    class Meta:
+        model = EvaluationBallot
+        fields = ["choice", "comment"]
 
 
 class ProjectEvaluation(APIView):
-    """Cast one secret evaluation ballot; the response is the public tally (always JSON).
+    """Cast one secret evaluation ballot; the response is the public (sealed) tally.
 
-    Who voted is stored apart from what was chosen; one ballot per eligible resident (or
-    household) per round. A refusal says why: 400 (a second ballot, a bad field), 403 (not a
-    resident of the community), 409 (the project is not being evaluated or the round is over)."""
-
-    # The body's two fields are checked by the service itself (type, choice, length; per-field
-    # errors) rather than by a serializer built for each request; ``EvaluationSerializer``
-    # documents it. A counted ballot from an API token holder is answered before this view
-    # is reached (``project_evaluation``).
+    Who voted is stored apart from what was chosen; one ballot per person (or household) on the
+    round's roll. A refusal says why: 400 (a second ballot, a bad field), 403 (not on the roll),
+    409 (the project is not being evaluated or the round is over)."""
 
     permission_classes = [IsAuthenticated]
-    renderer_classes = [JSONRenderer]
-    content_negotiation_class = JSONOnly
 
     @extend_schema(request=EvaluationSerializer, responses={201: dict})
     def post(self, request: Request, pk: int) -> Response:
-        data = request.data
-        if not isinstance(data, Mapping):
+        if not isinstance(request.data, Mapping):
             raise Invalid(_("请求内容必须是 JSON 对象"))
+        serializer = EvaluationSerializer(data=request.data)
+        if not serializer.is_valid():
+            errors = {k: [str(m) for m in v] for k, v in serializer.errors.items()}
+            if "choice" in errors:
+                raise Invalid(_("请选择满意、基本满意或不满意"), errors=errors)
+            key, messages = next(iter(errors.items()))
+            raise Invalid(f"{key}: {messages[0]}", errors=errors)
+        data = serializer.validated_data
         tally = services.evaluation_vote(
-            project=pk,
-            by=_user(request),
-            choice=data.get("choice", ""),
-            comment=data.get("comment", ""),
+            project=pk, by=_user(request), choice=data["choice"], comment=data.get("comment", "")
         )
         return Response(tally.as_dict(), status=status.HTTP_201_CREATED)
-
-
-_evaluation_view = ProjectEvaluation.as_view()
-_JSON = JSONRenderer()
-
-
-@wraps(_evaluation_view)  # keeps cls / initkwargs (the schema) and csrf_exempt
-def project_evaluation(request: HttpRequest, pk: int) -> HttpResponse:
-    """The vote endpoint, for a whole community voting at once.
-
-    A JSON ballot sent with an API token is first offered to
-    ``services.evaluation_vote_by_token``: one statement that authenticates the token, checks
-    the voter and counts the ballot, without DRF's request cycle or a user lookup. Whatever does
-    not count there (a refusal, a malformed body, session authentication, SQLite) goes to
-    :class:`ProjectEvaluation`, which authenticates, checks and explains in the usual way; the
-    body is read once and DRF reads it again from memory. Both answer the same JSON."""
-    if request.method == "POST" and request.content_type == "application/json":
-        key = api_auth.token_key(request)
-        if key is not None:
-            try:
-                data = json.loads(request.body)
-            except ValueError:
-                data = None
-            if isinstance(data, dict):
-                tally = services.evaluation_vote_by_token(
-                    project_id=pk,
-                    token=key,
-                    choice=data.get("choice", ""),
-                    comment=data.get("comment", ""),
-                )
-                if tally is not None:
-                    return HttpResponse(
-                        _JSON.render(tally.as_dict()),  # the bytes DRF's view would answer
-                        status=status.HTTP_201_CREATED,
-                        content_type=_JSON.media_type,
-                    )
-    return _evaluation_view(request, pk=pk)
 
 
 class ProjectAudit(generics.ListAPIView[ProjectEvent]):

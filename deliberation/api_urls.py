@@ -14,7 +14,7 @@ urlpatterns = [
     path("projects/<int:pk>/cosign/", api.ProjectCosign.as_view(), name="api-project-cosign"),
     path(
         "projects/<int:pk>/evaluation/",
-        api.project_evaluation,
+        api.ProjectEvaluation.as_view(),
         name="api-project-evaluation",
     ),
     path("projects/<int:pk>/audit/", api.ProjectAudit.as_view(), name="api-project-audit"),

@@ -71,6 +71,9 @@ class BudgetRound(models.Model):
     opens_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     closes_at = models.DateTimeField(_("截止时间"))
     eligible = models.PositiveIntegerField(_("有投票资格人数"), default=0)
+    # frozen when the round opens, with the roll (``BallotRoll``): ballots are sealed and the
+    # standings published in batches of at least this many
+    tally_step = models.PositiveSmallIntegerField(default=5)
     # Pabulib META lines of an imported round that have no column here, kept for the export.
     pb_meta = models.JSONField(default=dict, blank=True)
 
@@ -165,24 +168,65 @@ class RoundProject(models.Model):
         return self.name
 
 
+class BallotRoll(models.Model):
+    """The electorate of a budget round, frozen when it opens: who may vote, under which key."""
+
+    round = models.ForeignKey(BudgetRound, on_delete=models.CASCADE, related_name="roll")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    voter_key = models.CharField(max_length=120)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["round", "user"], name="ballot_roll_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round_id} {self.voter_key}"
+
+
 class BallotParticipation(models.Model):
     """Who voted in a round (never what). One per voter key per round, by a database constraint.
 
-    ``voter`` is null only for ballots imported from a Pabulib file (``voter_key`` ``pb:<id>``)."""
+    ``voter`` is null only for ballots imported from a Pabulib file (``voter_key`` ``pb:<id>``).
+    ``sealed`` turns true when the batch holding this voter's ballot is sealed (the row is
+    rewritten then, in the seal's transaction)."""
 
     round = models.ForeignKey(BudgetRound, on_delete=models.CASCADE, related_name="participations")
     voter = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
     )
     voter_key = models.CharField(max_length=120)
+    # db_default: the previous release's ballot INSERT does not name the column (upgrades)
+    sealed = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["round", "voter_key"], name="ballot_one_per_voter"),
         ]
+        indexes = [
+            models.Index(
+                fields=["round"], condition=models.Q(sealed=False), name="ballot_unsealed"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.round_id} {self.voter_key}"
+
+
+class PooledBallot(models.Model):
+    """A cast approval ballot waiting in the sealing pool (written with its participation, so a
+    counted ballot is never lost): the approved ``RoundProject`` ids, locked in ``box``
+    (:mod:`deliberation.ballot_box`; ``entries`` in the clear only on rows written before the
+    box existed). Not yet in the standings; sealing moves a batch into :class:`Ballot` rows,
+    shuffled, and deletes it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    round = models.ForeignKey(BudgetRound, on_delete=models.CASCADE, related_name="pool")
+    box = models.BinaryField(null=True)
+    entries = models.JSONField(default=list, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.round_id}: pooled"
 
 
 class Ballot(models.Model):

@@ -5,12 +5,13 @@ results with their explanation, and the Pabulib export. The rules live in ``deli
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_POST
 from deliberation import ballots, pabulib
 from deliberation.ballot_models import BudgetRound, BudgetRule, RoundProject
 from projects.errors import YishiError
-from projects.models import Community, Role
+from projects.models import Community, Project, Role
 from projects.selectors import communities_of, user_has_role
 from projects.web_errors import handle_domain_errors
 
@@ -70,38 +71,11 @@ def round_create(request: HttpRequest) -> HttpResponse:
     candidates = list(ballots.shortlist_candidates(community))
     busy = ballots.busy_project_ids(community)
     available = ballots.fund_available(community)
-    form: dict[str, Any] = {
-        "title": "",
-        "description": "",
-        "rule": BudgetRule.GREEDY,
-        "budget": "" if available is None else str(available),
-        "min_votes": "0",
-        "max_projects": "",
-        "cost_limited": False,
-        "opens_at": "",
-        "closes_at": timezone.localtime(timezone.now() + timedelta(days=7)).strftime(
-            "%Y-%m-%dT%H:%M"
-        ),
-        "projects": [str(p.pk) for p in candidates if p.pk not in busy],
-    }
+    form = _round_form_initial(candidates, busy, available)
     error: YishiError | None = None
     status = 200
     if request.method == "POST":
-        post = request.POST
-        form.update(
-            {
-                k: post.get(k, "")
-                for k in ("title", "description", "rule", "budget", "min_votes", "max_projects")
-            }
-        )
-        form.update(
-            {
-                "opens_at": post.get("opens_at", ""),
-                "closes_at": post.get("closes_at", ""),
-                "cost_limited": post.get("cost_limited") == "1",
-                "projects": post.getlist("projects"),
-            }
-        )
+        form.update(_round_form_posted(request.POST))
         try:
             rnd = ballots.round_create(
                 community=community,
@@ -117,7 +91,7 @@ def round_create(request: HttpRequest) -> HttpResponse:
                 closes_at=form["closes_at"],
                 project_ids=form["projects"],
             )
-            if post.get("open_now") == "1":
+            if request.POST.get("open_now") == "1":
                 rnd = ballots.round_open(round=rnd, by=_user(request))
         except YishiError as exc:
             error, status = exc, exc.status
@@ -145,6 +119,43 @@ def round_create(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _round_form_initial(
+    candidates: list[Project], busy: set[int], available: Decimal | None
+) -> dict[str, Any]:
+    """The new-round form before anything is posted: every free shortlisted project ticked."""
+    return {
+        "title": "",
+        "description": "",
+        "rule": BudgetRule.GREEDY,
+        "budget": "" if available is None else str(available),
+        "min_votes": "0",
+        "max_projects": "",
+        "cost_limited": False,
+        "opens_at": "",
+        "closes_at": timezone.localtime(timezone.now() + timedelta(days=7)).strftime(
+            "%Y-%m-%dT%H:%M"
+        ),
+        "projects": [str(p.pk) for p in candidates if p.pk not in busy],
+    }
+
+
+def _round_form_posted(post: QueryDict) -> dict[str, Any]:
+    """The new-round form's fields as posted (checked by ``ballots.round_create``)."""
+    form: dict[str, Any] = {
+        k: post.get(k, "")
+        for k in ("title", "description", "rule", "budget", "min_votes", "max_projects")
+    }
+    form.update(
+        {
+            "opens_at": post.get("opens_at", ""),
+            "closes_at": post.get("closes_at", ""),
+            "cost_limited": post.get("cost_limited") == "1",
+            "projects": post.getlist("projects"),
+        }
+    )
+    return form
+
+
 def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
     rnd = _round(request, pk)
     user = request.user
@@ -160,6 +171,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "detail": detail,
             "rows": rows,
             "is_committee": user_has_role(user, rnd.community, Role.COMMITTEE),
+            "can_close": ballots.round_can_close(rnd),
             "is_resident": user_has_role(user, rnd.community, Role.RESIDENT),
         },
     )

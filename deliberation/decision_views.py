@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from deliberation import services
+from deliberation import actions, services
+from deliberation.forms import MotionForm, first_error
 from deliberation.models import Decision
 from projects.models import Project, Role
 from projects.selectors import projects_visible_to, user_has_role
@@ -43,6 +44,7 @@ def panel_context(project: Project, user: Any) -> dict[str, Any]:
         "project": project,
         "user": user,
         "is_committee": user_has_role(user, project.community, Role.COMMITTEE),
+        "hearing_reasons": actions.hearing_required(project),
     }
 
 
@@ -61,12 +63,15 @@ def _done(request: HttpRequest, project: Project, message: str) -> HttpResponse:
 @handle_domain_errors
 def decision_open(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_object_or_404(projects_visible_to(user=request.user), pk=pk)
+    form = MotionForm(request.POST)
+    if not form.is_valid():
+        raise first_error(form)
     services.decision_open(
         project=project,
         by=_user(request),
-        motion=request.POST.get("motion", ""),
-        amount=request.POST.get("amount") or None,
-        reason=request.POST.get("reason", ""),
+        motion=form.cleaned_data["motion"],
+        amount=form.cleaned_data["amount"],
+        reason=form.cleaned_data["reason"],
     )
     return _done(request, project, _("动议已发起，请各位委员表决"))
 

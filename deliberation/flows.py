@@ -6,13 +6,13 @@ person is a task in the inbox of a role in the project's community, with a due d
 a day later, if the task is still open, the street supervisors are told (escalation). Timers are
 fired by ``manage.py workflow_timers`` (run every minute by ``make run``).
 
-After every transition, :func:`deliberation.workflow.sync` completes the task of the step that
-was just done; the ``route`` switch then opens the task of the new state.
+After every transition the orchestrator (``deliberation.actions``) calls
+:func:`deliberation.workflow.sync`, which completes the task of the step that was just done; the ``route`` switch then opens the task of the new state.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -31,7 +31,8 @@ STEPS: dict[str, tuple[str, str, Any]] = {
     State.DELIBERATING: ("council", Role.COUNCIL, _("议事会协商并提出建议")),
     State.DECIDING: ("decide", Role.COMMITTEE, _("党委记名表决")),
     State.PUBLICIZING: ("publicity", Role.CLERK, _("公示期满后开工")),
-    State.EXECUTING: ("deliver", Role.CLERK, _("组织实施并登记验收")),
+    State.EXECUTING: ("deliver", Role.CLERK, _("组织实施并申请验收")),
+    State.ACCEPTING: ("acceptance", Role.COUNCIL, _("验收：逐项查验并签字")),
     State.EVALUATING: ("evaluation", Role.CLERK, _("评议期满后结束评议")),
     State.RECTIFYING: ("rectify", Role.CLERK, _("整改后重新提交评议")),
 }
@@ -39,9 +40,29 @@ NODE_STATE = {node: state for state, (node, _role, _title) in STEPS.items()}
 ESCALATE_AFTER = timedelta(days=1)
 
 
+def window_end(project: Any) -> Any:
+    """When the waiting period the current step depends on ends, if it has one: the clerk's
+    开工 task cannot be done before 公示 ends, nor the evaluation's before its round closes."""
+    if project.state == State.PUBLICIZING:
+        return project.publicity_ends_at
+    if project.state == State.EVALUATING:
+        rnd = project.evaluation_rounds.filter(closed_at__isnull=True).order_by("-number").first()
+        return rnd.closes_at if rnd is not None else None
+    return None
+
+
 def _due(activation: Any) -> Any:
+    """A task is due ``task_due_days`` after it opens, or after the window it waits on ends;
+    the clerk's 实施 task is due at the planned completion (start + the assessed duration)."""
     project = activation.process.coerced.project
-    return timezone.now() + timedelta(days=project.community.task_due_days)
+    if project.state == State.EXECUTING:
+        from projects.execution import planned_completion
+
+        end = planned_completion(project)
+        if end is not None:
+            return timezone.make_aware(datetime.combine(end, time(18, 0)))
+    start = max(timezone.now(), window_end(project) or timezone.now())
+    return start + timedelta(days=project.community.task_due_days)
 
 
 def _community(process: Any) -> Any:
@@ -78,6 +99,7 @@ class ProjectFlow(flow.Flow):
         .Case(this.decide, _state_is(State.DECIDING))
         .Case(this.publicity, _state_is(State.PUBLICIZING))
         .Case(this.deliver, _state_is(State.EXECUTING))
+        .Case(this.acceptance, _state_is(State.ACCEPTING))
         .Case(this.evaluation, _state_is(State.EVALUATING))
         .Case(this.rectify, _state_is(State.RECTIFYING))
         .Default(this.end)
@@ -89,6 +111,7 @@ class ProjectFlow(flow.Flow):
     decide = _human(State.DECIDING)
     publicity = _human(State.PUBLICIZING)
     deliver = _human(State.EXECUTING)
+    acceptance = _human(State.ACCEPTING)
     evaluation = _human(State.EVALUATING)
     rectify = _human(State.RECTIFYING)
 

@@ -105,6 +105,10 @@ class Decision(models.Model):
     recused = models.PositiveIntegerField(default=0)
     opened_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Hosted by a committee meeting's agenda item (``meetings.AgendaItem.decision``): members
+    # present vote from the meeting's page, the meeting's attendance is who is present, and
+    # closing the item closes the roll-call. Outside a meeting it cannot be voted on or closed.
+    in_meeting = models.BooleanField(_("会议表决"), default=False)
 
     class Meta:
         verbose_name = _("党委决策")
@@ -135,6 +139,10 @@ class DecisionVote(models.Model):
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     choice = models.CharField(_("表决"), max_length=10, choices=Choice.choices)
     conflict = models.CharField(_("利益冲突说明"), max_length=500, blank=True)
+    # The meeting's secretary, when entered from a show of hands (marked as such); else empty.
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -150,7 +158,12 @@ class DecisionVote(models.Model):
 
 
 class EvaluationRound(models.Model):
-    """One round of 群众评议 on a delivered project. Tallies are public; choices are secret."""
+    """One round of 群众评议 on a delivered project. Tallies are public; choices are secret.
+
+    What decides the round is frozen when it opens: the electorate (``roll``, one row per person
+    with the key that is their one ballot), its size (``eligible``), the pass rate, the minimum
+    turnout, one ballot per household or per person, and ``tally_step`` (k): ballots are sealed
+    and published in batches of at least k, never one at a time."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="evaluation_rounds")
     number = models.PositiveIntegerField()
@@ -158,6 +171,9 @@ class EvaluationRound(models.Model):
     closes_at = models.DateTimeField()
     eligible = models.PositiveIntegerField(_("有投票资格人数"), default=0)
     per_household = models.BooleanField(default=False)
+    pass_rate = models.DecimalField(max_digits=4, decimal_places=3, default=Decimal("0.800"))
+    min_turnout = models.DecimalField(max_digits=4, decimal_places=3, default=Decimal("0.200"))
+    tally_step = models.PositiveSmallIntegerField(default=5)
     closed_at = models.DateTimeField(null=True, blank=True)
     passed = models.BooleanField(null=True)
 
@@ -173,65 +189,86 @@ class EvaluationRound(models.Model):
         return f"{self.project_id} #{self.number}"
 
 
-class EvaluationTallyShard(models.Model):
-    """One part of a round's live public tally, which is the sum of its parts.
+class EvaluationRoll(models.Model):
+    """The electorate of a round, frozen when it opens: who may vote, and under which key
+    (``u:<user>``, or ``h:<household>`` in household mode). Turnout counts against it."""
 
-    The statement that stores a ballot adds it to one part (on PostgreSQL the part of the
-    database session, ``deliberation.evaluation_sql``; otherwise part 0), so that a community
-    voting at once does not queue on one row: a row stays locked until its transaction has
-    committed, and a single counter would let one ballot commit at a time. A round has part 0
-    from its opening; closing it recounts the ballots themselves into part 0 alone."""
-
-    PARTS = 16
-
-    round = models.ForeignKey(
-        EvaluationRound, on_delete=models.CASCADE, related_name="tally_shards"
-    )
-    shard = models.PositiveSmallIntegerField()
-    satisfied = models.PositiveIntegerField(default=0)
-    basically_satisfied = models.PositiveIntegerField(default=0)
-    dissatisfied = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["round", "shard"], name="evaluation_tally_shard"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.round_id}/{self.shard}"
-
-
-class EvaluationParticipation(models.Model):
-    """Who voted in a round (never what). ``voter_key`` is the person or, in household mode,
-    the household: the unique constraint makes it one ballot per key per round."""
-
-    round = models.ForeignKey(
-        EvaluationRound, on_delete=models.CASCADE, related_name="participations"
-    )
-    voter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    round = models.ForeignKey(EvaluationRound, on_delete=models.CASCADE, related_name="roll")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     voter_key = models.CharField(max_length=120)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["round", "voter_key"], name="evaluation_one_ballot"),
+            models.UniqueConstraint(fields=["round", "user"], name="evaluation_roll_once"),
         ]
 
     def __str__(self) -> str:
         return f"{self.round_id}: {self.voter_key}"
 
 
-class EvaluationBallot(models.Model):
-    """What was chosen (never who). Random keys and no timestamp, so rows cannot be matched to
-    participations by order or time."""
+class EvaluationParticipation(models.Model):
+    """Who voted in a round (never what). ``voter_key`` is the person or, in household mode,
+    the household: the unique constraint makes it one ballot per key per round. ``sealed`` turns
+    true when the batch holding this voter's ballot is sealed (the row is rewritten then, so its
+    transaction and place on disk are the seal's, shared by the whole batch)."""
 
-    class Choice(models.TextChoices):
-        SATISFIED = "satisfied", _("满意")
-        BASICALLY_SATISFIED = "basically_satisfied", _("基本满意")
-        DISSATISFIED = "dissatisfied", _("不满意")
+    round = models.ForeignKey(
+        EvaluationRound, on_delete=models.CASCADE, related_name="participations"
+    )
+    voter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    voter_key = models.CharField(max_length=120)
+    # db_default: the previous release's ballot INSERT does not name the column (upgrades)
+    sealed = models.BooleanField(default=False, db_default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["round", "voter_key"], name="evaluation_one_ballot"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["round"], condition=models.Q(sealed=False), name="evaluation_unsealed"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round_id}: {self.voter_key}"
+
+
+class EvaluationChoice(models.TextChoices):
+    SATISFIED = "satisfied", _("满意")
+    BASICALLY_SATISFIED = "basically_satisfied", _("基本满意")
+    DISSATISFIED = "dissatisfied", _("不满意")
+
+
+class EvaluationPooledBallot(models.Model):
+    """A cast ballot waiting in the sealing pool (written with its participation, so a counted
+    vote is never lost). Not yet public: the live tally counts sealed ballots only. Sealing
+    moves a batch of at least ``tally_step`` of them into :class:`EvaluationBallot`, shuffled, and
+    deletes them here. The choice and comment are in ``box``, locked
+    (:mod:`deliberation.ballot_box`): the row shares its transaction with the voter's
+    participation, so it must not say what was chosen. ``choice`` and ``comment`` in the clear
+    are read only from rows written before the box existed."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    round = models.ForeignKey(EvaluationRound, on_delete=models.CASCADE, related_name="pool")
+    box = models.BinaryField(null=True)
+    choice = models.CharField(max_length=20, choices=EvaluationChoice.choices, blank=True)
+    comment = models.CharField(max_length=500, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.round_id}: pooled"
+
+
+class EvaluationBallot(models.Model):
+    """What was chosen (never who), sealed: written in batches in shuffled order, with random
+    keys and no timestamp, so neither ids, order on disk, transaction nor time tie a row to a
+    participation."""
+
+    Choice = EvaluationChoice
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     round = models.ForeignKey(EvaluationRound, on_delete=models.CASCADE, related_name="ballots")
-    choice = models.CharField(max_length=20, choices=Choice.choices)
+    choice = models.CharField(max_length=20, choices=EvaluationChoice.choices)
     comment = models.CharField(_("意见"), max_length=500, blank=True)
 
     class Meta:

@@ -3,19 +3,28 @@
 The screen needs no login: it shows the open evaluations (satisfaction rate and turnout against
 the community's thresholds, with a QR code to the project page where residents vote), the open
 budget ballots' standings, and the latest results. ``static/js/screen.js`` renders the snapshot,
-applies ``evaluation.tally`` events from ``/ws/screen/<slug>/`` as they come, re-reads the
-snapshot when anything else happens (a round opens or closes, a ballot is cast), and reconnects
-by itself. Only public numbers are shown: tallies, never who voted what.
+applies ``evaluation.tally`` and ``ballot.tally`` events from ``/ws/screen/<slug>/`` as they come,
+re-reads the snapshot when anything else happens (a round opens or closes), and reconnects by
+itself. The snapshot is cached for :data:`notifications.snapshots.CACHE_SECONDS` (every process
+shares it through the cache), so a hall full of screens costs one read a second.
+
+Only public numbers are shown, and always the same ones: every tally here, in the snapshot and
+in the live events alike (:func:`evaluation_event`, :func:`ballot_event`, which
+:func:`register_snapshots` hands to the hubs), is ``services.evaluation_tally`` /
+``ballots.standings``: the sealed count, which moves in steps of whole batches of ballots, never
+one ballot at a time, and never who voted what.
 """
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache
 from typing import Any
 
 import qrcode
 import qrcode.image.svg
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
@@ -26,8 +35,10 @@ from django.views.decorators.cache import never_cache
 from deliberation import services, workflow
 from deliberation.flows import ESCALATE_AFTER
 from deliberation.models import EvaluationRound
+from notifications import snapshots
 from projects.errors import Forbidden
-from projects.models import Community, Project, Role, State, Street
+from projects.models import Community, Project, Role, State
+from projects.models.places import Place, supervised_places
 
 RECENT_RESULTS = 3
 # The page a QR code of an open budget ballot leads to (the round's page, where residents vote);
@@ -148,15 +159,74 @@ def _ballot_url(request: HttpRequest, round_id: int, community: Community) -> st
     return _absolute(request, path)
 
 
+# --- live events (read by each process's hub, notifications.snapshots) ----------------------
+def evaluation_event(project_id: int) -> dict[str, Any] | None:
+    """The public tally of the project's latest evaluation round, as an ``evaluation.tally``
+    event for its page and its community's screen; ``None`` if it has no round."""
+    rnd = (
+        EvaluationRound.objects.filter(project_id=project_id)
+        .select_related("project__community")
+        .order_by("-number")
+        .first()
+    )
+    if rnd is None:
+        return None
+    return {
+        "kind": "evaluation.tally",
+        "project_id": project_id,
+        "title": rnd.project.title,
+        "tally": services.evaluation_tally(rnd).as_dict(),
+    }
+
+
+def ballot_event(round_id: int) -> dict[str, Any] | None:
+    """An open or counted budget ballot's public standings, as a ``ballot.tally`` event for
+    its community's screen; ``None`` for a draft or a round that is not there."""
+    try:
+        from deliberation import ballots
+        from deliberation.ballot_models import BudgetRound
+    except ImportError:
+        return None
+    rnd = BudgetRound.objects.filter(pk=round_id).exclude(status=BudgetRound.Status.DRAFT).first()
+    if rnd is None:
+        return None
+    return {
+        "kind": "ballot.tally",
+        "round_id": rnd.pk,
+        "title": rnd.title,
+        "voters": ballots.turnout(rnd),
+        "eligible": rnd.eligible,
+        "budget": str(rnd.budget),
+        "standings": ballots.standings(rnd),
+    }
+
+
+def register_snapshots() -> None:
+    """Called by ``DeliberationConfig.ready``: "tally changed" events are answered with these."""
+    snapshots.register("evaluation.tally", id_field="project_id", read=evaluation_event)
+    snapshots.register("ballot.tally", id_field="round_id", read=ballot_event)
+
+
 # --- the screen ---------------------------------------------------------------------------------
 def snapshot(community: Community, request: HttpRequest) -> dict[str, Any]:
-    return {
+    """The screen's whole state, cached for a second (keyed by the address it is served at: its
+    links and QR codes are absolute). ``as_of`` (Unix seconds) is when its reading began: an
+    event published before that is in it."""
+    key = f"yishi:screen:{community.pk}:{request.scheme}://{request.get_host()}"
+    cached = cache.get(key)
+    if isinstance(cached, dict):
+        return cached
+    as_of = time.time()
+    fresh = {
         "community": {"slug": community.slug, "name": community.name},
         "generated_at": timezone.now().isoformat(),
+        "as_of": round(as_of, 6),
         "evaluations": evaluation_boards(community, request),
         "ballots": ballot_standings(community, request),
         "recent": recent_results(community),
     }
+    cache.set(key, fresh, snapshots.CACHE_SECONDS)
+    return fresh
 
 
 def _labels() -> dict[str, str]:
@@ -193,9 +263,21 @@ def _labels() -> dict[str, str]:
     }
 
 
+def join_link(community: Community, request: HttpRequest) -> str:
+    """The sign-up page for this community ("扫码加入"); "" where sign-up is not routed."""
+    try:
+        path = reverse("accounts:signup")
+    except NoReverseMatch:
+        return ""
+    return _absolute(request, f"{path}?community={community.slug}")
+
+
 def screen(request: HttpRequest, slug: str) -> HttpResponse:
     community = get_object_or_404(Community, slug=slug)
+    join_url = join_link(community, request)
     context = {
+        "join_url": join_url,
+        "join_qr": qr_svg(join_url) if join_url else "",
         "community": community,
         "snapshot": snapshot(community, request),
         "labels": _labels(),
@@ -212,20 +294,16 @@ def screen_snapshot(request: HttpRequest, slug: str) -> JsonResponse:
 
 
 # --- supervision: overdue tasks ----------------------------------------------------------------
-def _streets_supervised(user: Any) -> list[Street]:
+def _places_supervised(user: Any) -> list[Place]:
     if user.is_superuser:
-        return list(Street.objects.all())
-    return list(
-        Street.objects.filter(
-            memberships__user_id=user.pk, memberships__role=Role.SUPERVISOR
-        ).distinct()
-    )
+        return list(Place.objects.roots())
+    return list(supervised_places(user))
 
 
-def _overdue_rows(street: Street) -> list[dict[str, Any]]:
+def _overdue_rows(place: Place) -> list[dict[str, Any]]:
     now = timezone.now()
     rows = []
-    for item in workflow.overdue(street_id=street.pk):
+    for item in workflow.overdue(place=place):
         project: Project = item.project
         due = item.due_at or now
         rows.append(
@@ -244,10 +322,10 @@ def _overdue_rows(street: Street) -> list[dict[str, Any]]:
 @login_required
 def overdue_list(request: HttpRequest) -> HttpResponse:
     """Open tasks past their due date in the streets the user supervises, oldest first."""
-    streets = _streets_supervised(request.user)
-    if not streets:
+    places = _places_supervised(request.user)
+    if not places:
         raise Forbidden(_("只有街道监督员可以查看逾期督办"))
-    sections = [(street, _overdue_rows(street)) for street in streets]
+    sections = [(place, _overdue_rows(place)) for place in places]
     total = sum(len(rows) for _street, rows in sections)
     return render(
         request,

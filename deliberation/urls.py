@@ -1,6 +1,6 @@
 from django.urls import path
 
-from deliberation import views
+from deliberation import follow_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -15,4 +15,6 @@ urlpatterns = [
     path("objections/<int:pk>/resolve/", views.objection_resolve, name="objection-resolve"),
     path("projects/<int:pk>/comments/", views.comment_add, name="comment-add"),
     path("inbox/", views.inbox, name="inbox"),
+    path("projects/<int:pk>/follow/", follow_views.project_follow, name="project-follow"),
+    path("projects/<int:pk>/unfollow/", follow_views.project_unfollow, name="project-unfollow"),
 ]

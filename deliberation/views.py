@@ -3,6 +3,7 @@ inbox and act on projects. Views parse input, call one service, render."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -12,51 +13,28 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from deliberation import actions, services, workflow
-from deliberation.forms import EvaluationForm, ProjectForm
+from deliberation.forms import (
+    CommentForm,
+    EvaluationForm,
+    ObjectionForm,
+    ObjectionResolveForm,
+    ProjectForm,
+    TransitionForm,
+    first_error,
+)
 from deliberation.models import CoSign, EvaluationParticipation, Objection
-from projects import services as project_services
+from deliberation.my_votes import votes_waiting_for
 from projects.errors import YishiError
-from projects.models import Community, ProjectEvent, Role, State
+from projects.list_filters import dashboard_scope
+from projects.models import Community, Membership, Project, ProjectEvent, Role, State
 from projects.selectors import communities_of, projects_visible_to, roles_of
 from projects.web_errors import handle_domain_errors
-
-# The parameters each action's form asks for (the rest of the rules live in the services).
-ACTION_FIELDS: dict[str, list[tuple[str, str, bool]]] = {
-    "submit": [],
-    "withdraw": [("reason", "textarea", False)],
-    "accept": [("reason", "textarea", False)],
-    "reject": [("reason", "textarea", True)],
-    "assess": [
-        ("assessed_cost", "number", True),
-        ("plan", "textarea", True),
-        ("duration_days", "int", True),
-    ],
-    "recommend": [("reason", "textarea", True)],
-    "start_execution": [("reason", "textarea", False)],
-    "deliver": [("report", "textarea", True)],
-    "finish_rectification": [("report", "textarea", True)],
-}
-FIELD_LABELS = {
-    "reason": _("理由 / 说明"),
-    "assessed_cost": _("评估成本（元）"),
-    "plan": _("实施方案"),
-    "duration_days": _("工期（天）"),
-    "report": _("验收 / 整改说明"),
-}
-# Outcomes that come from votes, not from a button: shown through their own panels.
-VOTED = {
-    "approve",
-    "decline",
-    "defer",
-    "pass_evaluation",
-    "fail_evaluation",
-    "fail_final",
-    "uphold_objection",
-}
 
 
 def _user(request: HttpRequest) -> User:
@@ -66,7 +44,7 @@ def _user(request: HttpRequest) -> User:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    communities = Community.objects.select_related("street").all()
+    communities = Community.objects.select_related("place__parent").all()
     recent = projects_visible_to(user=request.user).order_by("-updated_at")[:8]
     context: dict[str, Any] = {"communities": communities, "recent": recent}
     if request.user.is_authenticated:
@@ -86,6 +64,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(state=state)
     if community:
         qs = qs.filter(community__slug=community)
+    qs, scope = dashboard_scope(qs, request.GET)  # a dashboard figure's projects (dashboards/)
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
     return render(
         request,
@@ -97,6 +76,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
             "community": community,
             "states": State.choices,
             "communities": Community.objects.all(),
+            **scope,
         },
     )
 
@@ -104,7 +84,11 @@ def project_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def project_create(request: HttpRequest) -> HttpResponse:
     mine = list(
-        Community.objects.filter(memberships__user=_user(request), memberships__role=Role.RESIDENT)
+        Community.objects.filter(
+            pk__in=Membership.objects.residents()
+            .filter(user_id=_user(request).pk)
+            .values("community_id")
+        )
     )
     form = ProjectForm(request.POST or None, request.FILES or None)
     status = 200
@@ -119,7 +103,7 @@ def project_create(request: HttpRequest) -> HttpResponse:
         elif form.is_valid():
             data = form.cleaned_data
             try:
-                project = project_services.project_create(
+                project = actions.create(
                     by=_user(request),
                     community=community,
                     title=data["title"],
@@ -134,8 +118,6 @@ def project_create(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, exc.message)
                 status = exc.status
             else:
-                if project.state == State.COLLECTING:
-                    workflow.sync(project, request.user)
                 messages.success(request, _("提议已保存"))
                 return redirect("project-detail", pk=project.pk)
         else:
@@ -148,23 +130,53 @@ def project_create(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _window(project: Project) -> tuple[str, datetime] | None:
+    """The waiting period the current step runs on, if any: its name and when it ends."""
+    if project.state == State.COLLECTING and project.cosign_deadline:
+        return str(_("附议截止")), project.cosign_deadline
+    if project.state == State.PUBLICIZING and project.publicity_ends_at:
+        return str(_("公示结束")), project.publicity_ends_at
+    if project.state == State.EVALUATING:
+        rnd = project.evaluation_rounds.filter(closed_at__isnull=True).order_by("-number").first()
+        if rnd is not None:
+            return str(_("评议截止")), rnd.closes_at
+    return None
+
+
+# The 当前环节 card for a resident or any visitor: what happens next and what they can do,
+# in plain words (staff see the task titles of the workflow, with their deadlines).
+NEXT_IN_PLAIN_WORDS = {
+    State.COLLECTING: gettext_lazy("正在征集附议：附议的居民够了，服务中心就会审核这个提议。"),
+    State.SCREENING: gettext_lazy("服务中心正在审核这个提议，结果会写在这一页上。"),
+    State.ASSESSING: gettext_lazy("服务中心正在估算费用、核实地点和工期，之后交给居民议事会商量。"),
+    State.DELIBERATING: gettext_lazy(
+        "居民议事会将开会商量这个项目，并提出建议；会议纪要会在这里公布。"
+    ),
+    State.DECIDING: gettext_lazy("社区党委将投票决定是否立项，每位委员的选择都会公开。"),
+    State.PUBLICIZING: gettext_lazy(
+        "正在公示：您如有不同意见，可以在下方提出；公示期满无异议就开工。"
+    ),
+    State.EXECUTING: gettext_lazy("正在施工：进展和照片会在这一页上随时更新。"),
+    State.ACCEPTING: gettext_lazy(
+        "施工已完成，议事会成员和居民代表正在逐项检查；通过后请您来评价。"
+    ),
+    State.EVALUATING: gettext_lazy("请您评价：对这个项目满意吗？评价期满后自动计票。"),
+    State.RECTIFYING: gettext_lazy("居民评价没有通过，服务中心正在整改；整改完成后会再请您评价。"),
+}
+STAFF_ROLES = {Role.CLERK, Role.COUNCIL, Role.COMMITTEE, Role.SUPERVISOR}
+
+
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_object_or_404(projects_visible_to(user=request.user), pk=pk)
     user = request.user
     roles = roles_of(user, project.community)
-    allowed = project_services.allowed_transitions(
-        project, user if isinstance(user, User) else None
-    )
+    person = user if isinstance(user, User) else None
+    # What this person may do now (each with its form), and what they may do once a date
+    # passes or a condition holds: both read from the transition table.
     action_forms = [
-        {
-            "name": name,
-            "fields": [
-                (f, FIELD_LABELS[f], kind, req) for f, kind, req in ACTION_FIELDS.get(name, [])
-            ],
-        }
-        for name in allowed
-        if name not in VOTED
+        TransitionForm(a.rule) for a in actions.allowed(project, person) if a.rule.card == "actions"
     ]
+    waiting = [w for w in actions.waiting(project, person) if w.rule.card == "actions"]
     rnd = project.evaluation_rounds.order_by("-number").first()
     tally = services.evaluation_tally(rnd) if rnd else None
     context = {
@@ -175,11 +187,20 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "is_clerk": Role.CLERK in roles,
         "is_committee": Role.COMMITTEE in roles,
         "action_forms": action_forms,
+        # why a hearing must come before the committee's decision (empty: none needed / held)
+        "hearing_reasons": actions.hearing_required(project)
+        if project.state in (State.DELIBERATING, State.DECIDING)
+        else [],
+        "waiting": waiting,
+        "now": timezone.now(),
+        "window": _window(project),
         "events": ProjectEvent.objects.filter(project=project).select_related("actor"),
         "photos": project.photos.all(),
         "comments": project.comments.select_related("author"),
         "objections": project.objections.select_related("author"),
         "tasks": workflow.project_tasks(project),
+        "staff_view": bool(roles & STAFF_ROLES),
+        "next_in_plain_words": NEXT_IN_PLAIN_WORDS.get(State(project.state)),
         "has_cosigned": user.is_authenticated
         and CoSign.objects.filter(project=project, user_id=user.pk).exists(),
         "round": rnd,
@@ -189,8 +210,12 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and user.is_authenticated
             and EvaluationParticipation.objects.filter(round=rnd, voter_id=user.pk).exists()
         ),
+        "household_voted": bool(rnd and services.household_has_voted(rnd, user)),
         "evaluation_form": EvaluationForm(),
-        "can_close_evaluation": project.state == State.EVALUATING and Role.CLERK in roles,
+        "can_close_evaluation": project.state == State.EVALUATING
+        and Role.CLERK in roles
+        and rnd is not None
+        and services.evaluation_can_close(rnd),
     }
     return render(request, "deliberation/project_detail.html", context)
 
@@ -200,9 +225,12 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @handle_domain_errors
 def project_act(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     project = get_object_or_404(projects_visible_to(user=request.user), pk=pk)
-    params = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
-    project = actions.act(project=project, name=name, by=_user(request), params=params)
-    messages.success(request, _("已完成：%(state)s") % {"state": State(project.state).label})
+    rule = actions.check(project=project, name=name, by=_user(request))  # 403 / 409 first
+    form = TransitionForm(rule, request.POST)
+    if not form.is_valid():
+        raise first_error(form)
+    project = actions.act(project=project, name=name, by=_user(request), params=form.values())
+    messages.success(request, _("已完成：%(step)s") % {"step": rule.label})
     return redirect("project-detail", pk=project.pk)
 
 
@@ -221,11 +249,14 @@ def project_cosign(request: HttpRequest, pk: int) -> HttpResponse:
 @handle_domain_errors
 def project_evaluate(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_object_or_404(projects_visible_to(user=request.user), pk=pk)
+    form = EvaluationForm(request.POST)
+    if not form.is_valid():
+        raise first_error(form)
     services.evaluation_vote(
         project=project,
         by=_user(request),
-        choice=request.POST.get("choice", ""),
-        comment=request.POST.get("comment", ""),
+        choice=form.cleaned_data["choice"],
+        comment=form.cleaned_data["comment"],
     )
     messages.success(request, _("评议已提交，感谢参与"))
     return redirect("project-detail", pk=pk)
@@ -236,9 +267,7 @@ def project_evaluate(request: HttpRequest, pk: int) -> HttpResponse:
 @handle_domain_errors
 def evaluation_close(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_object_or_404(projects_visible_to(user=request.user), pk=pk)
-    project = services.evaluation_close(
-        project=project, by=_user(request), force=bool(request.POST.get("force"))
-    )
+    project = services.evaluation_close(project=project, by=_user(request))
     messages.success(request, _("评议已结束：%(state)s") % {"state": State(project.state).label})
     return redirect("project-detail", pk=pk)
 
@@ -248,7 +277,10 @@ def evaluation_close(request: HttpRequest, pk: int) -> HttpResponse:
 @handle_domain_errors
 def objection_file(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_object_or_404(projects_visible_to(user=request.user), pk=pk)
-    services.objection_file(project=project, by=_user(request), body=request.POST.get("body", ""))
+    form = ObjectionForm(request.POST)
+    if not form.is_valid():
+        raise first_error(form)
+    services.objection_file(project=project, by=_user(request), body=form.cleaned_data["body"])
     messages.success(request, _("异议已提交，党委将处理"))
     return redirect("project-detail", pk=pk)
 
@@ -258,12 +290,18 @@ def objection_file(request: HttpRequest, pk: int) -> HttpResponse:
 @handle_domain_errors
 def objection_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     objection = get_object_or_404(Objection, pk=pk)
+    form = ObjectionResolveForm(request.POST)
+    if not form.is_valid():
+        raise first_error(form)
+    uphold = form.cleaned_data["uphold"]
     services.objection_resolve(
         objection=objection,
         by=_user(request),
-        uphold=request.POST.get("uphold") == "1",
-        resolution=request.POST.get("resolution", ""),
+        uphold=uphold,
+        resolution=form.cleaned_data["resolution"],
     )
+    step = actions.TRANSITIONS["uphold_objection"].label if uphold else _("异议不成立")
+    messages.success(request, _("已完成：%(step)s") % {"step": step})
     return redirect("project-detail", pk=objection.project_id)
 
 
@@ -272,12 +310,17 @@ def objection_resolve(request: HttpRequest, pk: int) -> HttpResponse:
 @handle_domain_errors
 def comment_add(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_object_or_404(projects_visible_to(user=request.user), pk=pk)
-    project_services.project_comment(
-        project=project, by=_user(request), body=request.POST.get("body", "")
-    )
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        raise first_error(form)
+    actions.comment(project=project, by=_user(request), body=form.cleaned_data["body"])
     return redirect("project-detail", pk=pk)
 
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    return render(request, "deliberation/inbox.html", {"items": workflow.inbox(request.user)})
+    return render(
+        request,
+        "deliberation/inbox.html",
+        {"items": workflow.inbox(request.user), "votes": votes_waiting_for(request.user)},
+    )

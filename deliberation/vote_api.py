@@ -7,6 +7,7 @@ No page, response or export ever pairs a budget-ballot voter with a choice.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -20,9 +21,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.privacy import person_json
 from deliberation import ballots, services
 from deliberation.ballot_models import BudgetRound
 from deliberation.models import Decision, DecisionVote
+from deliberation.vote_schema import DecisionOut, RoundDetailOut, RoundResultsOut, RoundSummaryOut
 from projects.errors import Invalid
 from projects.models import Community
 from projects.selectors import projects_visible_to
@@ -53,7 +56,7 @@ def _text(data: dict[str, Any], key: str) -> str:
 def _person(user: Any) -> dict[str, Any] | None:
     if user is None:
         return None
-    return {"id": user.pk, "username": user.username, "name": user.get_full_name() or user.username}
+    return person_json(user)
 
 
 def decision_body(decision: Decision) -> dict[str, Any]:
@@ -105,9 +108,9 @@ def _decision(request: Request, pk: int) -> Decision:
 class MotionSerializer(serializers.Serializer[Any]):
     motion = serializers.ChoiceField(choices=Decision.Motion.choices)
     amount = serializers.DecimalField(
-        max_digits=14, decimal_places=2, required=False, allow_null=True
+        max_digits=14, decimal_places=2, min_value=Decimal("0.01"), required=False, allow_null=True
     )
-    reason = serializers.CharField(required=False, allow_blank=True)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
 class VoteSerializer(serializers.Serializer[Any]):
@@ -117,7 +120,7 @@ class VoteSerializer(serializers.Serializer[Any]):
     )
 
 
-DecisionResponse = inline_serializer("Decision", {"id": serializers.IntegerField()})
+DecisionResponse = DecisionOut
 
 
 class ProjectDecisions(APIView):
@@ -125,7 +128,7 @@ class ProjectDecisions(APIView):
 
     permission_classes = [IsAuthenticatedOrReadOnly]
 
-    @extend_schema(responses={200: DecisionResponse})
+    @extend_schema(responses={200: DecisionOut(many=True)})  # a list, every roll-call
     def get(self, request: Request, pk: int) -> Response:
         project = get_object_or_404(projects_visible_to(user=request.user), pk=pk)
         decisions = Decision.objects.filter(project=project).select_related(
@@ -136,18 +139,14 @@ class ProjectDecisions(APIView):
     @extend_schema(request=MotionSerializer, responses={201: DecisionResponse})
     def post(self, request: Request, pk: int) -> Response:
         project = get_object_or_404(projects_visible_to(user=request.user), pk=pk)
-        data = _payload(request)
-        amount = data.get("amount")
-        if isinstance(amount, bool) or not (
-            amount is None or isinstance(amount, str | int | float)
-        ):
-            raise Invalid(_("金额格式不正确"), errors={"amount": [_("请输入数字")]})
+        _payload(request)  # a JSON object, or 400
+        values = _validated(MotionSerializer(data=request.data))
         decision = services.decision_open(
             project=project,
             by=_user(request),
-            motion=_text(data, "motion"),
-            amount=None if amount in (None, "") else str(amount),
-            reason=_text(data, "reason"),
+            motion=values["motion"],
+            amount=values.get("amount"),
+            reason=values.get("reason", ""),
         )
         return Response(decision_body(decision), status=status.HTTP_201_CREATED)
 
@@ -243,10 +242,12 @@ class Rounds(APIView):
     permission_classes = [IsAuthenticatedOrReadOnly]
 
     @extend_schema(
+        operation_id="v1_rounds_list",
         parameters=[
             OpenApiParameter("community", str, description="community slug"),
             OpenApiParameter("status", str, description="draft / open / closed"),
-        ]
+        ],
+        responses={200: RoundSummaryOut(many=True)},
     )
     def get(self, request: Request) -> Response:
         qs = _rounds(request).select_related("community")
@@ -258,7 +259,7 @@ class Rounds(APIView):
             qs = qs.filter(status=state)
         return Response([ballots.round_summary(r) for r in qs[:200]])
 
-    @extend_schema(request=RoundCreateSerializer, responses={201: dict})
+    @extend_schema(request=RoundCreateSerializer, responses={201: RoundDetailOut})
     def post(self, request: Request) -> Response:
         data = _validated(RoundCreateSerializer(data=request.data))
         community = Community.objects.filter(slug=data.pop("community")).first()
@@ -278,6 +279,7 @@ class Rounds(APIView):
 class RoundDetail(APIView):
     permission_classes = [IsAuthenticatedOrReadOnly]
 
+    @extend_schema(responses={200: RoundDetailOut})
     def get(self, request: Request, pk: int) -> Response:
         return Response(ballots.round_detail(_round(request, pk), user=request.user))
 
@@ -306,7 +308,7 @@ class RoundBallots(APIView):
 class RoundOpen(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={200: dict})
+    @extend_schema(request=None, responses={200: RoundDetailOut})
     def post(self, request: Request, pk: int) -> Response:
         rnd = ballots.round_open(round=_round(request, pk), by=_user(request))
         return Response(ballots.round_detail(rnd, user=request.user))
@@ -317,7 +319,7 @@ class RoundClose(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={200: dict})
+    @extend_schema(request=None, responses={200: RoundResultsOut})
     def post(self, request: Request, pk: int) -> Response:
         rnd = _round(request, pk)
         ballots.round_close(round=rnd, by=_user(request))
@@ -330,5 +332,6 @@ class RoundResults(APIView):
 
     permission_classes = [IsAuthenticatedOrReadOnly]
 
+    @extend_schema(responses={200: RoundResultsOut})
     def get(self, request: Request, pk: int) -> Response:
         return Response(ballots.round_results(_round(request, pk)))

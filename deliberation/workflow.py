@@ -1,6 +1,7 @@
 """Keeping the viewflow process in step with the project, and reading task inboxes.
 
-Services call :func:`sync` after firing a transition, inside the same transaction: it starts the
+The orchestrator (``deliberation.actions``, the only caller) calls :func:`sync` after firing a
+transition, inside the same transaction: it starts the
 process when a proposal is submitted, completes the task of the step just done (recording who did
 it), and the flow's ``route`` switch opens the next task for the new state.
 """
@@ -14,7 +15,6 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
@@ -23,6 +23,7 @@ from deliberation.models import EvaluationRound, ProjectProcess
 from notifications.services import notify
 from projects.auth import role_perm
 from projects.models import Community, Membership, Project, Role, State
+from projects.models.places import Place, supervisors_of, under_q
 
 OPEN = [STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED]
 STEP_NODES = [*NODE_STATE, "wait_cosign"]
@@ -91,12 +92,12 @@ def _announce_tasks(project: Project) -> None:
     step = STEPS.get(project.state)
     if step is None:
         return
-    _node, role, title = step
-    holders = Membership.objects.filter(community_id=project.community_id, role=role)
+    _node, role, _title = step
+    holders = Membership.objects.current().filter(community_id=project.community_id, role=role)
     notify(
         recipients=holders.values_list("user_id", flat=True),
         kind="task.new",
-        verb=_("新待办：%(title)s —— “%(project)s”") % {"title": title, "project": project.title},
+        params={"title": project.state, "project": project.title},
         project_id=project.pk,
         project_title=project.title,
         url=f"/projects/{project.pk}/",
@@ -125,16 +126,15 @@ def remind(activation: Any) -> None:
     state = NODE_STATE.get(node)
     if state is None:
         return
-    _n, role, title = STEPS[state]
-    holders = Membership.objects.filter(community_id=project.community_id, role=role)
+    _n, role, _title = STEPS[state]
+    holders = Membership.objects.current().filter(community_id=project.community_id, role=role)
     recipients = (
         [host.owner_id] if host.owner_id else list(holders.values_list("user_id", flat=True))
     )
     notify(
         recipients=recipients,
         kind="task.reminder",
-        verb=_("待办已到期：%(title)s —— “%(project)s”")
-        % {"title": title, "project": project.title},
+        params={"title": state, "project": project.title},
         project_id=project.pk,
         project_title=project.title,
         url=f"/projects/{project.pk}/",
@@ -147,15 +147,13 @@ def escalate(activation: Any) -> None:
         return
     project = activation.process.coerced.project
     state = NODE_STATE.get(_node_name(host))
-    title = STEPS[state][2] if state else ""
-    supervisors = Membership.objects.filter(
-        role=Role.SUPERVISOR, street_id=project.community.street_id
-    )
+    if state is None:
+        return
+    supervisors = supervisors_of(project.community)
     notify(
         recipients=supervisors.values_list("user_id", flat=True),
         kind="task.escalation",
-        verb=_("逾期督办：%(community)s “%(project)s” 的“%(title)s”已逾期")
-        % {"community": project.community.name, "project": project.title, "title": title},
+        params={"community": project.community.name, "project": project.title, "title": state},
         project_id=project.pk,
         project_title=project.title,
         url=f"/projects/{project.pk}/",
@@ -179,7 +177,7 @@ class InboxItem:
 def _role_filter(user: Any) -> Q:
     ct = ContentType.objects.get_for_model(Community)
     q = Q(pk__in=[])
-    for m in Membership.objects.filter(user_id=user.pk):
+    for m in Membership.objects.current().filter(user_id=user.pk):
         if m.role == Role.SUPERVISOR:
             continue
         q |= Q(
@@ -244,7 +242,7 @@ def project_tasks(project: Project) -> list[InboxItem]:
     )
 
 
-def overdue(*, street_id: int | None = None) -> list[InboxItem]:
+def overdue(*, place: Place | None = None) -> list[InboxItem]:
     """Open tasks past their due date, oldest first (for supervisors)."""
     late = Task.objects.filter(
         flow_task_type="TIMER",
@@ -253,6 +251,6 @@ def overdue(*, street_id: int | None = None) -> list[InboxItem]:
         previous__flow_task_type="HUMAN",
     ).values("previous")
     tasks = Task.objects.filter(pk__in=late)
-    if street_id is not None:
-        tasks = tasks.filter(process__projectprocess__project__community__street_id=street_id)
+    if place is not None:
+        tasks = tasks.filter(under_q(place, "process__projectprocess__project__community"))
     return sorted(_items(tasks), key=lambda i: i.due_at or timezone.now())

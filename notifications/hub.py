@@ -8,6 +8,12 @@ least one local socket listens to it, receives each event once and sends its pre
 to the local sockets directly. Publishers are unchanged: ``group_send`` to ``screen.<slug>``,
 ``user.<id>``, ``project.<id>`` (see ``notifications.events``).
 
+A snapshot event ("tally changed", ``notifications.snapshots``) is not passed on as it came: the
+hub reads the snapshot registered for its kind (cached for a second across processes, one read in
+flight per snapshot here, events arriving meanwhile sharing the next) and sends that, stamped with
+the event's ``published_at``. A socket never gets the same read twice, nor one older than a read
+it already got.
+
 The hub re-joins its groups every :data:`REJOIN_SECONDS` (layers forget group members after
 ``group_expiry``, a day by default) and after a broker error, so a screen left open for weeks
 keeps hearing events.
@@ -17,11 +23,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import weakref
 from typing import Any, Protocol
 
+from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
+
+from notifications import snapshots
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +52,11 @@ class Hub:
         self.channel: str | None = None
         self._lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
+        self._refreshing: set[asyncio.Task[None]] = set()
+        # Per snapshot: the read in flight here.
+        self._reads: dict[str, asyncio.Future[tuple[float, dict[str, Any] | None]]] = {}
+        # Per (group, snapshot): when the read last sent to that group started.
+        self._sent: dict[tuple[str, str], float] = {}
 
     async def join(self, group: str, listener: Listener) -> None:
         async with self._lock:
@@ -70,6 +85,8 @@ class Hub:
             if len(members):
                 return
             del self.members[group]
+            for key in [k for k in self._sent if k[0] == group]:
+                del self._sent[key]
             channel = self.channel
             if channel is not None:
                 with contextlib.suppress(Exception):  # it expires from the group anyway
@@ -79,6 +96,10 @@ class Hub:
 
     async def _stop(self) -> None:
         tasks, self._tasks, self.channel = self._tasks, [], None
+        tasks += list(self._refreshing)
+        self._refreshing.clear()
+        self._reads.clear()
+        self._sent.clear()
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -120,11 +141,65 @@ class Hub:
         if not isinstance(group, str) or not isinstance(text, str):
             log.warning("hub dropped a message without group or text: %r", message.get("type"))
             return
+        if snapshots.snapshot_for(str(message.get("kind", ""))) is not None:
+            task = asyncio.ensure_future(self._refresh(group, text))
+            self._refreshing.add(task)
+            task.add_done_callback(self._refreshing.discard)
+            return
+        await self._deliver(group, text)
+
+    async def _deliver(self, group: str, text: str) -> None:
         for listener in list(self.members.get(group, ())):
             try:
                 await listener.deliver(text)
             except Exception:
                 log.debug("could not deliver to a closing socket", exc_info=True)
+
+    async def _refresh(self, group: str, text: str) -> None:
+        """A snapshot event: read (or share) the snapshot it names and send that to ``group``."""
+        try:
+            event = json.loads(text)
+            found = snapshots.target(event)
+            if found is None:
+                return
+            snap, ident = found
+            published = float(event.get("published_at", 0.0))
+            started, fresh = await self._read(snap, ident, published)
+        except Exception:
+            log.exception("hub could not read a snapshot for %s", group)
+            return
+        key = (group, snapshots.cache_key(snap.kind, ident))
+        if fresh is None or started <= self._sent.get(key, float("-inf")):
+            return  # nothing public, or a read this group already got (or an older one)
+        self._sent[key] = started
+        stamped = {**fresh, "published_at": published}
+        await self._deliver(group, json.dumps(stamped, ensure_ascii=False, default=str))
+
+    async def _read(
+        self, snap: snapshots.Snapshot, ident: int, after: float
+    ) -> tuple[float, dict[str, Any] | None]:
+        """A read of the snapshot that began at or after ``after``. One read per snapshot is in
+        flight here at a time: events arriving meanwhile wait for it and, if it began before
+        they were published, share the next one, so a burst of events costs two reads here, not
+        one per event."""
+        key = snapshots.cache_key(snap.kind, ident)
+        while True:
+            current = self._reads.get(key)
+            if current is None or current.done():
+                break
+            with contextlib.suppress(Exception):  # its reader logs; the next read may succeed
+                shared = await asyncio.shield(current)
+                if shared[0] >= after:
+                    return shared
+        future: asyncio.Future[tuple[float, dict[str, Any] | None]] = asyncio.ensure_future(
+            sync_to_async(snapshots.read, thread_sensitive=False)(snap, ident, after=after)
+        )
+        self._reads[key] = future
+        try:
+            return await asyncio.shield(future)
+        finally:
+            if self._reads.get(key) is future:
+                del self._reads[key]
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from notifications.texts import render
+
 
 class Notification(models.Model):
     recipient = models.ForeignKey(
@@ -15,6 +17,10 @@ class Notification(models.Model):
         verbose_name=_("接收人"),
     )
     kind = models.CharField(_("类型"), max_length=40)
+    # What happened, as the kind's parameters: the text is rendered from them in the reader's
+    # language (``texts.py``). ``verb`` keeps the text in the site's language for the admin and
+    # is what rows written before parameters existed (``params`` null) show.
+    params = models.JSONField(_("参数"), null=True, blank=True)
     verb = models.CharField(_("内容"), max_length=300)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -45,6 +51,35 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+    @property
+    def text(self) -> str:
+        """The notification in the active language."""
+        return self.text_in(None)
+
+    def text_in(self, language: str | None) -> str:
+        return render(self.kind, self.params, fallback=self.verb, language=language)
+
+
+class LanguagePreference(models.Model):
+    """The language a user reads in: what their emails and live notifications are written in.
+    Recorded when they choose a language while logged in; none means the site's default."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="language_preference",
+        verbose_name=_("用户"),
+    )
+    language = models.CharField(_("语言"), max_length=10, choices=settings.LANGUAGES)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("语言偏好")
+        verbose_name_plural = _("语言偏好")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.language}"
 
 
 class NotificationPreference(models.Model):

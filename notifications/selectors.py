@@ -9,7 +9,8 @@ from typing import Any
 from django.db.models import Count, QuerySet
 
 from notifications.kinds import KINDS, Kind, kind_info
-from notifications.models import Notification, NotificationPreference
+from notifications.models import LanguagePreference, Notification, NotificationPreference
+from notifications.texts import supported
 
 # Keep IN (...) lists below SQLite's bound-parameter limit.
 CHUNK = 500
@@ -85,3 +86,24 @@ def preferences_of(user: Any) -> list[Choice]:
     """Every registered kind with this user's choice, in the registry's order."""
     prefs = {p.kind: p for p in NotificationPreference.objects.filter(user_id=user.pk)}
     return [_choice(kind, prefs.get(code)) for code, kind in KINDS.items()]
+
+
+def language_of(user: Any) -> str | None:
+    """The language the user chose while logged in, if any."""
+    if user is None or not user.is_authenticated:
+        return None
+    return (
+        LanguagePreference.objects.filter(user_id=user.pk)
+        .values_list("language", flat=True)
+        .first()
+    )
+
+
+def languages_of(user_ids: list[int]) -> dict[int, str]:
+    """The language each user reads in (the site's default for those who never chose)."""
+    found: dict[int, str] = {}
+    for part in chunks(user_ids):
+        found.update(
+            LanguagePreference.objects.filter(user_id__in=part).values_list("user_id", "language")
+        )
+    return {uid: supported(found.get(uid)) for uid in user_ids}

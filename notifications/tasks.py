@@ -19,7 +19,7 @@ from django_tasks import task
 
 from notifications.kinds import kind_info
 from notifications.models import Notification
-from notifications.selectors import choices_for
+from notifications.selectors import choices_for, languages_of
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +31,10 @@ def site_url(path: str) -> str:
 
 
 def _message(n: Notification) -> EmailMessage:
+    """The email, in the active language (the recipient's: see ``send_notification_emails``)."""
     context = {
         "n": n,
+        "text": n.text,
         "label": kind_info(n.kind).label,
         "link": site_url(n.url) if n.url else "",
         "inbox": site_url(reverse("notification-list")),
@@ -57,24 +59,26 @@ def send_notification_emails(notification_ids: list[int]) -> int:
             sorted({n.recipient_id for n in rows if n.kind == kind}), kind
         ).items():
             wants[(uid, kind)] = choice.by_email
+    languages = languages_of(sorted({n.recipient_id for n in rows}))
     sent = 0
     connection = get_connection()
-    with translation.override(settings.LANGUAGE_CODE):
-        for n in rows:
-            if not (
-                n.recipient.is_active and n.recipient.email and wants.get((n.recipient_id, n.kind))
-            ):
-                continue
-            claimed = Notification.objects.filter(pk=n.pk, emailed_at__isnull=True).update(
-                emailed_at=timezone.now()
-            )
-            if not claimed:
-                continue
-            try:
-                connection.send_messages([_message(n)])
-            except Exception:
-                Notification.objects.filter(pk=n.pk).update(emailed_at=None)
-                log.exception("could not email notification %s", n.pk)
-                raise
-            sent += 1
+    for n in rows:
+        if not (
+            n.recipient.is_active and n.recipient.email and wants.get((n.recipient_id, n.kind))
+        ):
+            continue
+        claimed = Notification.objects.filter(pk=n.pk, emailed_at__isnull=True).update(
+            emailed_at=timezone.now()
+        )
+        if not claimed:
+            continue
+        try:
+            with translation.override(languages[n.recipient_id]):
+                message = _message(n)
+            connection.send_messages([message])
+        except Exception:
+            Notification.objects.filter(pk=n.pk).update(emailed_at=None)
+            log.exception("could not email notification %s", n.pk)
+            raise
+        sent += 1
     return sent

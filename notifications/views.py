@@ -11,10 +11,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language as django_set_language
 
 from notifications.kinds import KINDS
 from notifications.selectors import inbox_of, preferences_of
 from notifications.services import (
+    language_preference_set,
     notification_mark_all_read,
     notification_mark_read,
     notification_preference_set,
@@ -84,3 +86,12 @@ def notification_preferences(request: HttpRequest) -> HttpResponse:
             "has_email": bool(getattr(request.user, "email", "")),
         },
     )
+
+
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switch; a logged-in user's choice is also remembered, so their emails
+    and live notifications come in the language they read the site in."""
+    response = django_set_language(request)
+    if request.method == "POST" and request.user.is_authenticated:
+        language_preference_set(user=request.user, language=request.POST.get("language", ""))
+    return response

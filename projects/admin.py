@@ -3,16 +3,23 @@
 The admin is for looking and for fixing reference data. State changes and money go through the
 services: a project's state is read-only here; audit rows and ledger entries are read-only and
 never deleted (a mistaken entry is corrected by a reversing entry, from the money pages).
+
+Every change made here to a project, a community's rules, a role or a fund is kept with who made
+it and when (django-simple-history; the "历史" button of each row), and a project's edits show on
+its public page. The history is a record, not an undo: it is never reverted from here.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
 from projects import ledger
 from projects.models import (
@@ -26,8 +33,8 @@ from projects.models import (
     ProjectEvent,
     ProjectFollower,
     ProjectPhoto,
-    Street,
 )
+from projects.models.places import Place, PlaceKind
 
 
 class ReadOnlyMixin:
@@ -43,18 +50,58 @@ class ReadOnlyMixin:
         return False
 
 
-class CommunityInline(admin.TabularInline[Community, Street]):
-    model = Community
-    fields = ["name", "slug"]
-    extra = 0
-    show_change_link = True
+class HistoryAdmin(SimpleHistoryAdmin):
+    """Shows each row's history (who changed what, when). Reverting to an old version would
+    write every field back, the lifecycle's included, so the history pages are read-only."""
+
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        if request.method != "GET":
+            raise PermissionDenied
+        response: HttpResponse = super().history_form_view(
+            request, object_id, version_id, extra_context
+        )
+        return response
+
+    def has_change_history_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
-@admin.register(Street)
-class StreetAdmin(admin.ModelAdmin[Street]):
-    list_display = ["name"]
+@admin.register(Place)
+class PlaceAdmin(admin.ModelAdmin[Place]):
+    """The tree of places (a community's own node is made with the community)."""
+
+    list_display = ["name", "kind", "parent", "path"]
+    list_filter = ["kind"]
     search_fields = ["name"]
-    inlines = [CommunityInline]
+    readonly_fields = ["path"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return ("path", "parent") if obj is not None else ("path",)
+
+
+class CommunityForm(forms.ModelForm[Community]):
+    parent_place = forms.ModelChoiceField(
+        queryset=Place.objects.exclude(kind__in=[PlaceKind.COMMUNITY, PlaceKind.GRID]),
+        label=_("上级地区"),
+        required=False,
+    )
+
+    class Meta:
+        model = Community
+        exclude: list[str] = []  # the admin's fieldsets choose the fields
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["parent_place"].disabled = True
+            self.fields["parent_place"].initial = self.instance.place.parent_id
+
+    def save(self, commit: bool = True) -> Community:
+        if self.instance.pk is None:
+            self.instance.parent = self.cleaned_data.get("parent_place")
+        return super().save(commit)
 
 
 class GridInline(admin.TabularInline[Grid, Community]):
@@ -63,16 +110,28 @@ class GridInline(admin.TabularInline[Grid, Community]):
 
 
 @admin.register(Community)
-class CommunityAdmin(admin.ModelAdmin[Community]):
-    list_display = ["name", "slug", "street", "cosign_threshold", "pass_rate", "advance_ratio"]
-    list_filter = ["street"]
+class CommunityAdmin(HistoryAdmin, admin.ModelAdmin[Community]):
+    form = CommunityForm
+    list_display = ["name", "slug", "parent", "cosign_threshold", "pass_rate", "advance_ratio"]
+    list_select_related = ["place__parent"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [GridInline]
     fieldsets = [
-        (None, {"fields": ["street", "name", "slug"]}),
+        (None, {"fields": ["parent_place", "name", "slug"]}),
         (_("附议"), {"fields": ["cosign_threshold", "cosign_window_days"]}),
-        (_("决策与公示"), {"fields": ["committee_quorum", "publicity_days", "task_due_days"]}),
+        (
+            _("决策与公示"),
+            {
+                "fields": [
+                    "committee_quorum_numerator",
+                    "committee_quorum_denominator",
+                    "hearing_amount",
+                    "publicity_days",
+                    "task_due_days",
+                ]
+            },
+        ),
         (
             _("群众评议"),
             {
@@ -84,6 +143,10 @@ class CommunityAdmin(admin.ModelAdmin[Community]):
                     "evaluation_per_household",
                 ]
             },
+        ),
+        (
+            _("验收"),
+            {"fields": ["acceptance_pass_numerator", "acceptance_pass_denominator"]},
         ),
         (_("经费"), {"fields": ["advance_ratio"]}),
     ]
@@ -97,12 +160,12 @@ class GridAdmin(admin.ModelAdmin[Grid]):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin[Membership]):
-    list_display = ["user", "role", "community", "street", "grid", "household", "created_at"]
-    list_filter = ["role", "community", "street"]
+class MembershipAdmin(HistoryAdmin, admin.ModelAdmin[Membership]):
+    list_display = ["user", "role", "community", "place", "grid", "household", "created_at"]
+    list_filter = ["role", "community"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "household"]
     raw_id_fields = ["user"]
-    list_select_related = ["user", "community", "street", "grid"]
+    list_select_related = ["user", "community", "place", "grid"]
 
 
 class ProjectPhotoInline(admin.TabularInline[ProjectPhoto, Project]):
@@ -124,7 +187,7 @@ class ProjectEventInline(ReadOnlyMixin, admin.TabularInline[ProjectEvent, Projec
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin[Project]):
+class ProjectAdmin(HistoryAdmin, admin.ModelAdmin[Project]):
     """Titles and texts may be corrected here; the state and the lifecycle's records may not."""
 
     list_display = ["title", "community", "state", "proposer", "approved_amount", "updated_at"]
@@ -201,12 +264,12 @@ class ProjectFollowerAdmin(admin.ModelAdmin[ProjectFollower]):
 
 
 @admin.register(Fund)
-class FundAdmin(admin.ModelAdmin[Fund]):
+class FundAdmin(HistoryAdmin, admin.ModelAdmin[Fund]):
     """Funds are set up by supervisors on the money pages (with their first appropriation); here
     only the name may be corrected, and a fund is never deleted."""
 
     list_display = ["community", "year", "name", "created_at"]
-    list_filter = ["year", "community__street"]
+    list_filter = ["year"]
     search_fields = ["community__name", "name"]
     list_select_related = ["community"]
 
@@ -260,3 +323,26 @@ class LedgerEntryAdmin(ReadOnlyMixin, admin.ModelAdmin[LedgerEntry]):
     search_fields = ["memo", "payee", "contributor", "project__title"]
     date_hierarchy = "created_at"
     list_select_related = ["fund__community", "project", "actor", "reverses"]
+
+
+HistoricalMembership = Membership.history.model
+
+
+@admin.register(HistoricalMembership)
+class MembershipHistoryAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Every role granted, changed or taken away, the deleted ones included: who did it, when."""
+
+    list_display = [
+        "history_date",
+        "history_user",
+        "history_type",
+        "user",
+        "role",
+        "community",
+        "place",
+        "household",
+    ]
+    list_filter = ["history_type", "role", "community"]
+    search_fields = ["user__username", "history_user__username", "household"]
+    date_hierarchy = "history_date"
+    list_select_related = ["user", "history_user", "community", "place"]

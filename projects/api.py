@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -31,8 +31,10 @@ from projects.models import (
     Fund,
     LedgerEntry,
     Project,
-    Street,
 )
+from projects.models.money import ContributorKind
+from projects.models.places import Place
+from projects.parsers import JSONParser
 from projects.selectors import projects_visible_to
 
 
@@ -66,6 +68,10 @@ class EntrySerializer(serializers.ModelSerializer[LedgerEntry]):
     actor = serializers.SerializerMethodField()
     reversed_by = serializers.SerializerMethodField()
     receipt = serializers.SerializerMethodField()
+    # "" on every entry that is not co-funding: documented as part of the enum
+    contributor_kind = serializers.ChoiceField(
+        choices=ContributorKind.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = LedgerEntry
@@ -140,12 +146,9 @@ def _text(data: Any, key: str) -> Any:
 
 
 def _amount(data: Any, key: str = "amount") -> Any:
-    """Amounts arrive as strings (preferred) or JSON numbers; a JSON number is taken as written
-    (its shortest decimal form), never through binary floating point arithmetic."""
-    value = _text(data, key)
-    if isinstance(value, float):
-        return repr(value)
-    return value
+    """Amounts arrive as strings (preferred) or JSON numbers, which the parser reads as written
+    (``projects.parsers.JSONParser``: a Decimal, never a float)."""
+    return _text(data, key)
 
 
 def _object(data: Any) -> Any:
@@ -357,6 +360,9 @@ class ProjectExpenditures(APIView):
                     "paid_on": serializers.DateField(),
                     "receipt": serializers.FileField(),
                     "memo": serializers.CharField(required=False),
+                    "milestone": serializers.IntegerField(
+                        required=False, help_text="the project's milestone it pays for"
+                    ),
                 },
             )
         },
@@ -373,6 +379,7 @@ class ProjectExpenditures(APIView):
             paid_on=_text(data, "paid_on"),
             receipt=request.FILES.get("receipt"),
             memo=_text(data, "memo"),
+            milestone=data.get("milestone") or None,
         )
         return Response(
             EntrySerializer(entry, context={"request": request}).data,
@@ -502,7 +509,7 @@ class StreetStatement(APIView):
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, pk: int, month: str) -> Response:
-        street = get_object_or_404(Street, pk=pk)
+        street = get_object_or_404(Place, pk=pk)  # a street, or any place above communities
         if not ledger.street_supervisor(request.user, street):
             raise Forbidden(_("只有本街道监督人员可以查看街道汇总"))
         when = ledger.parse_month(month)

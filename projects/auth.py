@@ -1,7 +1,7 @@
 """Object permissions by community role, for viewflow task ownership.
 
 ``user.has_perm("projects.role_clerk", community)`` is true when the user holds the clerk role in
-that community (a street supervisor holds ``role_supervisor`` in every community of the street).
+that community (a supervisor of a place holds ``role_supervisor`` in every community below it).
 """
 
 from __future__ import annotations

@@ -28,12 +28,11 @@ from projects.models import (
     EntryKind,
     Fund,
     LedgerEntry,
-    Membership,
     Project,
     Role,
-    Street,
 )
 from projects.models.money import ContributorKind
+from projects.models.places import Place, supervised_places, supervised_q
 from projects.selectors import projects_visible_to, user_has_role
 from projects.web_errors import handle_domain_errors
 
@@ -64,11 +63,9 @@ def _project_url(project: Project) -> str:
         return reverse("money-project", args=[project.pk])
 
 
-def _supervised_streets(user: Any) -> list[Street]:
-    if not user.is_authenticated:
-        return []
-    ids = Membership.objects.filter(user_id=user.pk, role=Role.SUPERVISOR).values("street_id")
-    return list(Street.objects.filter(pk__in=ids).order_by("name"))
+def _supervised_streets(user: Any) -> list[Place]:
+    """The places (streets, districts, …) the user supervises."""
+    return list(supervised_places(user).order_by("name"))
 
 
 def _csv_response(text: str, filename: str) -> HttpResponse:
@@ -84,7 +81,7 @@ def _wants_csv(request: HttpRequest, fmt: str | None) -> bool:
 
 # --- the public statement (公示栏) --------------------------------------------------------------
 def statement_index(request: HttpRequest, slug: str) -> HttpResponse:
-    community = get_object_or_404(Community.objects.select_related("street"), slug=slug)
+    community = get_object_or_404(Community.objects.select_related("place__parent"), slug=slug)
     funds = list(Fund.objects.filter(community=community).order_by("-year"))
     balances = ledger.balances_by(LedgerEntry.objects.filter(fund__community=community), "fund_id")
     rows = [(f, balances.get(f.pk, ledger.Balances())) for f in funds]
@@ -99,7 +96,7 @@ def statement_index(request: HttpRequest, slug: str) -> HttpResponse:
 def statement_month(
     request: HttpRequest, slug: str, month: str, fmt: str | None = None
 ) -> HttpResponse:
-    community = get_object_or_404(Community.objects.select_related("street"), slug=slug)
+    community = get_object_or_404(Community.objects.select_related("place__parent"), slug=slug)
     when = _month(month)
     statement = ledger.statement_build(community=community, month=when)
     if _wants_csv(request, fmt):
@@ -121,7 +118,7 @@ def statement_month(
 def street_statement(
     request: HttpRequest, pk: int, month: str | None = None, fmt: str | None = None
 ) -> HttpResponse:
-    street = get_object_or_404(Street, pk=pk)
+    street = get_object_or_404(Place, pk=pk)
     if not ledger.street_supervisor(request.user, street):
         return _error(request, Forbidden(_("只有本街道监督人员可以查看街道汇总")), "/")
     if month is None:
@@ -132,7 +129,8 @@ def street_statement(
     total_close = sum((r.closing for r in rows), ledger.Balances())
     if _wants_csv(request, fmt):
         return _csv_response(
-            _street_csv(rows, total_open, total_close), f"street-{street.pk}-{when:%Y-%m}.csv"
+            ledger.street_statement_csv(rows, total_open, total_close),
+            f"street-{street.pk}-{when:%Y-%m}.csv",
         )
     return render(
         request,
@@ -150,48 +148,6 @@ def street_statement(
     )
 
 
-def _street_csv(
-    rows: list[ledger.StreetRow], opening: ledger.Balances, closing: ledger.Balances
-) -> str:
-    import csv
-    import io
-
-    out = io.StringIO()
-    w = csv.writer(out)
-    w.writerow(
-        [
-            _("社区"),
-            _("期初可分配余额"),
-            _("本月拨入"),
-            _("本月分配"),
-            _("本月拨付"),
-            _("本月支出"),
-            _("本月共建到账"),
-            _("期末可分配余额"),
-            _("期末已支出"),
-        ]
-    )
-    for name, o, c in [
-        *[(r.community.name, r.opening, r.closing) for r in rows],
-        (_("合计"), opening, closing),
-    ]:
-        m = c - o
-        w.writerow(
-            [
-                ledger.csv_safe(name),
-                o.available,
-                m.appropriated,
-                m.allocated,
-                m.released,
-                m.spent,
-                m.cofunded,
-                c.available,
-                c.spent,
-            ]
-        )
-    return out.getvalue()
-
-
 # --- fund admin (supervisors of the street) ---------------------------------------------------
 @login_required
 def fund_list(request: HttpRequest) -> HttpResponse:
@@ -199,9 +155,9 @@ def fund_list(request: HttpRequest) -> HttpResponse:
     if not streets:
         return _error(request, Forbidden(_("只有街道监督人员可以管理公益事业经费")), "/")
     funds = list(
-        Fund.objects.filter(community__street__in=streets)
-        .select_related("community", "community__street")
-        .order_by("community__street__name", "community__name", "-year")
+        Fund.objects.filter(supervised_q(request.user))
+        .select_related("community", "community__place__parent")
+        .order_by("community__place__parent__name", "community__name", "-year")
     )
     balances = ledger.balances_by(LedgerEntry.objects.filter(fund__in=funds), "fund_id")
     rows = [(f, balances.get(f.pk, ledger.Balances())) for f in funds]
@@ -225,11 +181,11 @@ class FundForm(forms.Form):
         label=gettext_lazy("结转上年度未分配余额（上年度须已结束）"), required=False
     )
 
-    def __init__(self, *args: Any, streets: list[Street], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["community"]
         assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = Community.objects.filter(street__in=streets).order_by("name")
+        field.queryset = Community.objects.filter(supervised_q(user, "")).order_by("name")
 
 
 @login_required
@@ -239,7 +195,7 @@ def fund_create(request: HttpRequest) -> HttpResponse:
     if not streets:
         return _error(request, Forbidden(_("只有街道监督人员可以设立经费")), "/")
     form = FundForm(
-        request.POST or None, streets=streets, initial={"year": timezone.localdate().year}
+        request.POST or None, user=request.user, initial={"year": timezone.localdate().year}
     )
     status = 200
     if request.method == "POST":
@@ -270,7 +226,9 @@ def fund_create(request: HttpRequest) -> HttpResponse:
 
 
 def fund_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    fund = get_object_or_404(Fund.objects.select_related("community", "community__street"), pk=pk)
+    fund = get_object_or_404(
+        Fund.objects.select_related("community", "community__place__parent"), pk=pk
+    )
     balances = ledger.fund_balances(fund)
     entries = (
         LedgerEntry.objects.filter(fund=fund)
@@ -350,6 +308,7 @@ class ExpenditureForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": "image/*,application/pdf"}),
     )
     memo = forms.CharField(label=gettext_lazy("摘要"), max_length=300, required=False)
+    milestone = forms.ChoiceField(label=gettext_lazy("实施节点"), required=False, choices=[])
 
 
 class CofundingForm(forms.Form):
@@ -418,6 +377,9 @@ def expenditure_new(request: HttpRequest, pk: int) -> HttpResponse:
         request.FILES or None,
         initial={"paid_on": timezone.localdate().isoformat()},
     )
+    milestones = form.fields["milestone"]
+    assert isinstance(milestones, forms.ChoiceField)
+    milestones.choices = [("", "—")] + [(str(m.pk), m.name) for m in project.milestones.all()]
     status = 200
     if request.method == "POST":
         try:
@@ -429,6 +391,7 @@ def expenditure_new(request: HttpRequest, pk: int) -> HttpResponse:
                 paid_on=request.POST.get("paid_on", ""),
                 receipt=request.FILES.get("receipt"),
                 memo=request.POST.get("memo", ""),
+                milestone=request.POST.get("milestone") or None,
             )
         except YishiError as exc:
             form.is_valid()

@@ -4,10 +4,13 @@ a project's ledger and the clerk's forms."""
 from django.urls import path, re_path
 
 from projects import money_views as v
+from projects import ui_views
 
 MONTH = r"(?P<month>\d{4}-\d{2})"
 
 urlpatterns = [
+    path("board/", ui_views.public_board, name="public-board"),
+    path("settings/text-size/", ui_views.text_size, name="text-size"),
     path("communities/<slug:slug>/statements/", v.statement_index, name="money-statements"),
     re_path(
         rf"^communities/(?P<slug>[-\w]+)/statements/{MONTH}\.(?P<fmt>csv)$",

@@ -25,14 +25,13 @@ def handle_domain_errors(view: Callable[..., HttpResponse]) -> Callable[..., Htt
         except YishiError as exc:
             if request.headers.get("HX-Request"):
                 return render(request, "partials/error.html", {"error": exc}, status=exc.status)
-            messages.error(request, exc.message)
             back = request.META.get("HTTP_REFERER") or "/"
-            response = redirect(back)
             if request.method == "POST":
-                # keep the status visible to API-like clients and tests
+                # The page says why, once (not also as a flash message), with the status kept.
                 return render(
                     request, "error.html", {"error": exc, "back": back}, status=exc.status
                 )
-            return response
+            messages.error(request, exc.message)
+            return redirect(back)
 
     return wrapper

@@ -1,5 +1,15 @@
 """Places, people, the project lifecycle and the money. Importing this package loads all models."""
 
+from projects.models.execution import (
+    AcceptanceCheck,
+    AcceptanceInspection,
+    AcceptanceItem,
+    AcceptanceSignature,
+    Milestone,
+    ProgressPhoto,
+    ProgressPost,
+    ProgressStage,
+)
 from projects.models.lifecycle import (
     STATE_FLAGS,
     Comment,
@@ -12,9 +22,14 @@ from projects.models.lifecycle import (
 )
 from projects.models.money import EntryKind, Fund, LedgerEntry
 from projects.models.places import Community, Grid, Membership, Role, Street
+from projects.models.preferences import UserPreference
 
 __all__ = [
     "STATE_FLAGS",
+    "AcceptanceCheck",
+    "AcceptanceInspection",
+    "AcceptanceItem",
+    "AcceptanceSignature",
     "Comment",
     "Community",
     "EntryKind",
@@ -22,6 +37,10 @@ __all__ = [
     "Grid",
     "LedgerEntry",
     "Membership",
+    "Milestone",
+    "ProgressPhoto",
+    "ProgressPost",
+    "ProgressStage",
     "Project",
     "ProjectEvent",
     "ProjectFollower",
@@ -30,4 +49,5 @@ __all__ = [
     "State",
     "StateFlags",
     "Street",
+    "UserPreference",
 ]

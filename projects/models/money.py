@@ -8,17 +8,18 @@ queryset refuse updates and deletes, and on PostgreSQL a trigger refuses them in
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
-from projects.models.lifecycle import MAX_AMOUNT, Project
+from projects import uploads
+from projects.models.lifecycle import MAX_AMOUNT, ChainedQuerySet, Project
 from projects.models.places import Community
 
 
@@ -29,6 +30,8 @@ class Fund(models.Model):
     )
     name = models.CharField(_("名称"), max_length=120, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("公益事业经费")
@@ -71,20 +74,20 @@ class ContributorKind(models.TextChoices):
 def receipt_path(instance: LedgerEntry, filename: str) -> str:
     """``receipts/<fund>/<yyyymm>/<uuid>.<ext>``: the extension is the checked type's, never the
     uploader's file name."""
-    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
-    return f"receipts/{instance.fund_id}/{timezone.localdate():%Y%m}/{uuid.uuid4().hex}.{ext}"
+    folder = f"receipts/{instance.fund_id}/{timezone.localdate():%Y%m}"
+    return uploads.stored_name(folder, instance.receipt, default="bin")
 
 
 class AppendOnlyError(Exception):
     """A ledger entry was about to be changed or deleted."""
 
 
-class LedgerEntryQuerySet(models.QuerySet["LedgerEntry"]):
-    def update(self, **kwargs: Any) -> int:
-        raise AppendOnlyError("ledger entries are append-only: record a reversing entry")
+class LedgerEntryQuerySet(ChainedQuerySet):
+    chain_field = "fund_id"
+    refusal = (AppendOnlyError, "ledger entries are append-only: record a reversing entry")
 
-    def delete(self) -> Any:
-        raise AppendOnlyError("ledger entries are append-only: record a reversing entry")
+    def chain_parent(self) -> type[models.Model]:
+        return Fund
 
 
 class LedgerEntry(models.Model):
@@ -100,8 +103,17 @@ class LedgerEntry(models.Model):
         validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(MAX_AMOUNT)],
         help_text=_("人民币元；实物共建为估值"),
     )
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True)
+    # null: the system moved the money (the clock closing an evaluation paid or returned it)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
     memo = models.CharField(_("摘要"), max_length=300, blank=True)
+    # A memo the system wrote, as a text code and its parameters (``projects/texts.py``), so each
+    # reader sees it in their language; ``memo`` keeps it in the site's language.
+    # Nullable, no default: SQLite adds the column in place instead of rebuilding the table (a
+    # rebuild would drop the append-only triggers on it).
+    memo_code = models.CharField(_("摘要类型"), max_length=60, null=True, blank=True)
+    memo_params = models.JSONField(_("摘要参数"), null=True, blank=True)
     reverses = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
     )
@@ -109,6 +121,17 @@ class LedgerEntry(models.Model):
     payee = models.CharField(_("收款方"), max_length=200, blank=True)
     paid_on = models.DateField(_("发生日期"), null=True, blank=True)
     receipt = models.FileField(_("票据"), upload_to=receipt_path, max_length=200, blank=True)
+    # An expenditure may belong to one of the project's milestones (限时办结). Nullable, no
+    # default: added in place (SQLite keeps the append-only triggers), and rows without it keep
+    # their hash (empty columns are left out of the hashed content).
+    milestone = models.ForeignKey(
+        "projects.Milestone",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="expenditures",
+        verbose_name=_("实施节点"),
+    )
     # co-funding: who gives, of what kind, cash or in kind (then ``amount`` is the valuation)
     contributor = models.CharField(_("共建方"), max_length=200, blank=True)
     contributor_kind = models.CharField(
@@ -117,6 +140,9 @@ class LedgerEntry(models.Model):
     in_kind = models.BooleanField(_("实物"), default=False)
     in_kind_description = models.CharField(_("实物说明"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("记账时间"), default=timezone.now, db_index=True)
+    # the fund's hash chain (projects.audit): set when the entry is saved, under the fund's lock
+    prev_hash = models.CharField(max_length=64, editable=False, default="")
+    hash = models.CharField(max_length=64, editable=False, default="")
 
     objects = LedgerEntryQuerySet.as_manager()
 
@@ -127,6 +153,8 @@ class LedgerEntry(models.Model):
         indexes = [
             models.Index(fields=["fund", "created_at"], name="ledger_fund_time"),
             models.Index(fields=["project", "kind"], name="ledger_project_kind"),
+            # the fund's chain: its last entry, found at once when the next one is sealed
+            models.Index(fields=["fund", "id"], name="ledger_fund_chain"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="ledger_amount_positive"),
@@ -166,7 +194,18 @@ class LedgerEntry(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise AppendOnlyError("ledger entries are append-only: record a reversing entry")
-        super().save(*args, **kwargs)
+        from projects import audit
+
+        with transaction.atomic(using=kwargs.get("using") or router.db_for_write(LedgerEntry)):
+            audit.seal([self], chain_field="fund_id", parent=Fund)
+            super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise AppendOnlyError("ledger entries are append-only: record a reversing entry")
+
+    @property
+    def memo_text(self) -> str:
+        """The memo in the active language (a person's words stay as written)."""
+        from projects.texts import memo_text
+
+        return memo_text(self.memo_code, self.memo_params, self.memo)

@@ -1,31 +1,120 @@
-"""Street (街道) → Community (社区) → Grid (网格); people and their per-community roles."""
+"""The tree of places (city → district → street → community → grid, levels may be absent),
+communities with their rules, grids; people and their roles.
+
+Everything "below a place" goes through :func:`communities_under` / ``Place.objects.below`` (a
+prefix match on the materialized ``path``); who supervises what through :func:`supervises`,
+:func:`supervisors_of` and :func:`supervised_q`."""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.lookups import GreaterThanOrEqual, LessThan, LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from projects.words import fraction_words
 
 
-class Street(models.Model):
-    name = models.CharField(_("名称"), max_length=100, unique=True)
+class PlaceKind(models.TextChoices):
+    CITY = "city", _("市")
+    DISTRICT = "district", _("区")
+    STREET = "street", _("街道")
+    COMMUNITY = "community", _("社区")
+    GRID = "grid", _("网格")
+
+
+class PlaceQuerySet(models.QuerySet["Place"]):
+    def below(self, node: Place, *, include_self: bool = True) -> PlaceQuerySet:
+        """Every place in the subtree of ``node`` (one indexed prefix query, no recursion)."""
+        qs = self.filter(path__startswith=node.path)
+        return qs if include_self else qs.exclude(pk=node.pk)
+
+    def roots(self) -> PlaceQuerySet:
+        return self.filter(parent__isnull=True)
+
+
+class Place(models.Model):
+    """A node of the tree of places: city → district → street → community → grid, any level may
+    be absent. ``path`` is the chain of ids from the root, ``/1/5/12/``: "everything below" is
+    ``path LIKE '/1/5/%'`` on an index. A node's parent is fixed once it is created."""
+
+    kind = models.CharField(_("类别"), max_length=20, choices=PlaceKind.choices)
+    name = models.CharField(_("名称"), max_length=100)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    path = models.CharField(max_length=255, db_index=True, editable=False, default="")
+
+    objects = PlaceQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("街道")
-        verbose_name_plural = _("街道")
-        ordering = ["name"]
+        verbose_name = _("地区")
+        verbose_name_plural = _("地区")
+        ordering = ["path"]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and self.path:
+            old = Place.objects.filter(pk=self.pk).values_list("parent_id", flat=True).first()
+            if old != self.parent_id:
+                raise ValidationError(_("地区的上级不能更改"))
+            super().save(*args, **kwargs)
+            return
+        super().save(*args, **kwargs)
+        prefix = self.parent.path if self.parent is not None else "/"
+        self.path = f"{prefix}{self.pk}/"
+        Place.objects.filter(pk=self.pk).update(path=self.path)
+
+    def ancestor_ids(self) -> list[int]:
+        """The ids from the root down to this node, itself included (read from ``path``)."""
+        return [int(x) for x in self.path.strip("/").split("/") if x]
+
+
+class StreetManager(models.Manager["Street"]):
+    def get_queryset(self) -> models.QuerySet[Street]:
+        return super().get_queryset().filter(kind=PlaceKind.STREET)
+
+
+class Street(Place):
+    """A street (街道): a place of kind street (kept as a name for the street's pages)."""
+
+    objects = StreetManager()  # type: ignore[assignment,misc]
+
+    class Meta:
+        proxy = True
+        verbose_name = _("街道")
+        verbose_name_plural = _("街道")
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.kind = PlaceKind.STREET
+        super().save(*args, **kwargs)
+
+
+class CommunityManager(models.Manager["Community"]):
+    def create_under(self, parent: Place | None, **fields: Any) -> Community:
+        """A new community with its node under ``parent`` (same as ``create(parent=…, …)``)."""
+        community = self.model(**fields)
+        community.parent = parent
+        community.save(force_insert=True)
+        return community
 
 
 class Community(models.Model):
     """A community, with the rules of its 三会一评 cycle (DESIGN.md defaults)."""
 
-    street = models.ForeignKey(Street, on_delete=models.PROTECT, related_name="communities")
+    # The community's own node in the tree of places (created with it, under ``parent``).
+    place = models.OneToOneField(
+        Place, on_delete=models.PROTECT, related_name="community", editable=False
+    )
     name = models.CharField(_("名称"), max_length=100)
     slug = models.SlugField(_("代码"), max_length=60, unique=True)
 
@@ -60,12 +149,44 @@ class Community(models.Model):
     )
     max_rectification_rounds = models.PositiveIntegerField(_("最多整改轮数"), default=2)
     evaluation_per_household = models.BooleanField(_("评议按户一票"), default=False)
-    committee_quorum = models.DecimalField(
-        _("党委决策法定出席比例"),
-        max_digits=4,
-        decimal_places=3,
-        default=Decimal("0.667"),
-        validators=[MinValueValidator(Decimal("0.5")), MaxValueValidator(Decimal("1"))],
+    tally_step = models.PositiveSmallIntegerField(
+        _("计票公布批量"),
+        default=5,
+        validators=[MinValueValidator(2), MaxValueValidator(100)],
+        help_text=_("不记名投票每凑满这么多张才封存并公布一次，单张选票不会单独出现在计票中"),
+    )
+    # The committee's quorum as a fraction of its members (not recused): bylaws speak in simple
+    # fractions (三分之二), so it is stored as one, never as a rounded decimal.
+    committee_quorum_numerator = models.PositiveSmallIntegerField(
+        _("党委决策法定出席比例（分子）"), default=2, validators=[MinValueValidator(1)]
+    )
+    committee_quorum_denominator = models.PositiveSmallIntegerField(
+        _("党委决策法定出席比例（分母）"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+    )
+    # 验收: accepted when MORE THAN this fraction of the inspectors sign pass (default: more than
+    # half, the rule before it was a setting). Stored as a fraction like the quorum.
+    acceptance_pass_numerator = models.PositiveSmallIntegerField(
+        _("验收通过比例（分子）"), default=1, validators=[MinValueValidator(1)]
+    )
+    acceptance_pass_denominator = models.PositiveSmallIntegerField(
+        _("验收通过比例（分母）"),
+        default=2,
+        validators=[MinValueValidator(2), MaxValueValidator(12)],
+        help_text=_("签字合格的验收人须超过全体验收人的此比例"),
+    )
+    # 听证会: required before the committee's decision above this amount (blank: never by amount)
+    hearing_amount = models.DecimalField(
+        _("须听证的金额（元）"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text=_(
+            "评估成本（未评估时为居民估算费用）超过此金额的项目，党委决策前须召开听证会；留空表示不按金额要求"
+        ),
     )
     advance_ratio = models.DecimalField(
         _("预付比例"),
@@ -78,13 +199,126 @@ class Community(models.Model):
         _("待办期限(天)"), default=5, validators=[MinValueValidator(1)]
     )
 
+    objects = CommunityManager()
+    history = HistoricalRecords()  # the rules' every change, with who and when
+
     class Meta:
         verbose_name = _("社区")
         verbose_name_plural = _("社区")
-        ordering = ["street__name", "name"]
+        ordering = ["place__parent__name", "name"]
+        constraints = [
+            # at least one half, at most all of them
+            models.CheckConstraint(
+                condition=models.Q(
+                    LessThanOrEqual(
+                        models.F("committee_quorum_numerator"),
+                        models.F("committee_quorum_denominator"),
+                    ),
+                    GreaterThanOrEqual(
+                        models.F("committee_quorum_numerator") * 2,
+                        models.F("committee_quorum_denominator"),
+                    ),
+                ),
+                name="community_quorum_between_half_and_all",
+            ),
+            # "more than" a share from one half up to (not including) all of them
+            models.CheckConstraint(
+                condition=models.Q(
+                    LessThan(
+                        models.F("acceptance_pass_numerator"),
+                        models.F("acceptance_pass_denominator"),
+                    ),
+                    GreaterThanOrEqual(
+                        models.F("acceptance_pass_numerator") * 2,
+                        models.F("acceptance_pass_denominator"),
+                    ),
+                ),
+                name="community_acceptance_share_half_to_all",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.place_id is None:
+            self.place = Place.objects.create(
+                kind=PlaceKind.COMMUNITY, name=self.name, parent=self.parent
+            )
+        elif self.place.name != self.name:
+            Place.objects.filter(pk=self.place_id).update(name=self.name)
+            self.place.name = self.name
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        super().clean()
+        n, d = self.committee_quorum_numerator, self.committee_quorum_denominator
+        if n is not None and d and not (Fraction(1, 2) <= Fraction(n, d) <= 1):
+            raise ValidationError(
+                {"committee_quorum_numerator": _("法定出席比例须在二分之一到全体之间")}
+            )
+        n, d = self.acceptance_pass_numerator, self.acceptance_pass_denominator
+        if n is not None and d and not (Fraction(1, 2) <= Fraction(n, d) < 1):
+            raise ValidationError(
+                {"acceptance_pass_numerator": _("验收通过比例须不低于二分之一且小于全体")}
+            )
+
+    @property
+    def parent(self) -> Place | None:
+        """The place right above the community (its street, or its district where there are no
+        streets). Settable on a new community: ``Community.objects.create(parent=street, …)``."""
+        if self.place_id is not None:
+            return self.place.parent
+        return getattr(self, "_new_parent", None)
+
+    @parent.setter
+    def parent(self, value: Place | None) -> None:
+        if self.place_id is not None and (value.pk if value else None) != self.place.parent_id:
+            raise ValidationError(_("社区的上级地区不能更改"))
+        self._new_parent = value
+
+    # Thin aliases kept for code written when a community named its street: ``street`` is the
+    # place right above it (``Community.objects.create(street=…)`` still works).
+    @property
+    def street(self) -> Place | None:
+        return self.parent
+
+    @street.setter
+    def street(self, value: Place | None) -> None:
+        self.parent = value
+
+    @property
+    def street_id(self) -> int | None:
+        parent = self.parent
+        return parent.pk if parent is not None else None
+
+    @property
+    def committee_quorum(self) -> Fraction:
+        return Fraction(self.committee_quorum_numerator, self.committee_quorum_denominator)
+
+    def committee_quorum_needed(self, members: int) -> int:
+        """How many of ``members`` (not recused) must be present: the quorum fraction of them,
+        rounded up exactly (the setting is a fraction), and at least one."""
+        need = self.committee_quorum * members
+        return max(-(-need.numerator // need.denominator), 1)
+
+    @property
+    def acceptance_share(self) -> Fraction:
+        return Fraction(self.acceptance_pass_numerator, self.acceptance_pass_denominator)
+
+    def acceptance_passes(self, passed: int, inspectors: int) -> bool:
+        """验收 passes when MORE THAN the community's share of the inspectors signed pass."""
+        return inspectors > 0 and passed > self.acceptance_share * inspectors
+
+    @property
+    def acceptance_share_words(self) -> str:
+        """The acceptance share as people say it: 二分之一 / "one half"."""
+        return fraction_words(self.acceptance_share)
+
+    @property
+    def committee_quorum_words(self) -> str:
+        """The quorum as people say it: 三分之二 / "two thirds"."""
+        return fraction_words(self.committee_quorum)
 
 
 class Grid(models.Model):
@@ -108,13 +342,27 @@ class Role(models.TextChoices):
     COUNCIL = "council", _("居民议事会成员")
     COMMITTEE = "committee", _("社区党委委员")
     CLERK = "clerk", _("社区服务中心")
-    SUPERVISOR = "supervisor", _("街道监督")
+    SUPERVISOR = "supervisor", _("街道监督")  # of any place: sees everything below it
+
+
+class MembershipQuerySet(models.QuerySet["Membership"]):
+    def current(self) -> MembershipQuerySet:
+        """The one rule of who holds a role now: a membership not ended. Every check of a role
+        (a resident's eligibility to co-sign, object, vote and propose; a clerk's or a committee
+        member's duty) reads memberships through this; an ended one stays for the record."""
+        return self.filter(ended_at__isnull=True)
+
+    def residents(self) -> MembershipQuerySet:
+        """The current resident memberships: the people eligible to co-sign and vote."""
+        return self.current().filter(role=Role.RESIDENT)
 
 
 class Membership(models.Model):
     """One role of one user in one community. A resident membership is the residence
     registration (grid and household) that makes the user eligible to co-sign and vote.
-    A supervisor's membership names the street; it covers every community there."""
+    A supervisor's membership names a place (a street, a district, the city…); it covers every
+    community below it. An ended membership (moved out, role withdrawn) is kept with its history;
+    it grants nothing."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
@@ -123,12 +371,18 @@ class Membership(models.Model):
     community = models.ForeignKey(
         Community, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships"
     )
-    street = models.ForeignKey(
-        Street, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships"
+    place = models.ForeignKey(
+        Place, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships"
     )
     grid = models.ForeignKey(Grid, on_delete=models.SET_NULL, null=True, blank=True)
     household = models.CharField(_("户号"), max_length=60, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(_("结束时间"), null=True, blank=True, db_index=True)
+    ended_reason = models.CharField(_("结束原因"), max_length=300, blank=True)
+
+    history = HistoricalRecords()  # who granted which role, and when
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("角色")
@@ -136,17 +390,17 @@ class Membership(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "role", "community"],
-                condition=models.Q(community__isnull=False),
-                name="membership_unique_community_role",
+                condition=models.Q(community__isnull=False, ended_at__isnull=True),
+                name="membership_unique_current_community_role",
             ),
             models.UniqueConstraint(
-                fields=["user", "street"],
+                fields=["user", "place"],
                 condition=models.Q(role="supervisor"),
                 name="membership_unique_supervisor",
             ),
             models.CheckConstraint(
                 condition=(
-                    models.Q(role="supervisor", street__isnull=False, community__isnull=True)
+                    models.Q(role="supervisor", place__isnull=False, community__isnull=True)
                     | (~models.Q(role="supervisor") & models.Q(community__isnull=False))
                 ),
                 name="membership_scope_matches_role",
@@ -154,5 +408,68 @@ class Membership(models.Model):
         ]
 
     def __str__(self) -> str:
-        where = self.community or self.street
+        where = self.community or self.place
         return f"{self.user} · {self.get_role_display()} · {where}"
+
+    # a thin alias kept for code written when a supervisor named a street: ``place``
+    @property
+    def street(self) -> Place | None:
+        return self.place
+
+    @street.setter
+    def street(self, value: Place | None) -> None:
+        self.place = value
+
+
+# --- scope: what lies below a place, who supervises it ----------------------------------------
+def communities_under(place: Place) -> models.QuerySet[Community]:
+    """Every community in the subtree of ``place`` (itself, if it is a community's node)."""
+    return Community.objects.filter(place__path__startswith=place.path)
+
+
+def under_q(place: Place, community_field: str = "community") -> models.Q:
+    """A filter for rows whose ``community_field`` lies below ``place`` (e.g. projects:
+    ``Project.objects.filter(under_q(node))``; ledger entries: ``under_q(node, "fund__community")``)."""
+    return models.Q(**{f"{community_field}__place__path__startswith": place.path})
+
+
+def supervisors_of(community: Community) -> models.QuerySet[Membership]:
+    """The supervisor memberships that cover ``community``: on its node or any node above."""
+    return Membership.objects.current().filter(
+        role=Role.SUPERVISOR, place_id__in=community.place.ancestor_ids()
+    )
+
+
+def supervises(user: Any, place: Place) -> bool:
+    """Is ``user`` a supervisor of ``place`` or of a place above it?"""
+    if user is None or not user.is_authenticated:
+        return False
+    return (
+        Membership.objects.current()
+        .filter(user_id=user.pk, role=Role.SUPERVISOR, place_id__in=place.ancestor_ids())
+        .exists()
+    )
+
+
+def supervised_places(user: Any) -> models.QuerySet[Place]:
+    """The places ``user`` is a supervisor of (the top of each subtree they see)."""
+    if user is None or not user.is_authenticated:
+        return Place.objects.none()
+    held = Membership.objects.current().filter(user_id=user.pk, role=Role.SUPERVISOR)
+    return Place.objects.filter(pk__in=held.values("place_id"))
+
+
+def supervised_q(user: Any, community_field: str = "community") -> models.Q:
+    """A filter (one SQL ``EXISTS``, no extra query) for rows whose ``community_field`` lies below a
+    place ``user`` supervises: the supervisor's node path is a prefix of the community's path."""
+    if user is None or not user.is_authenticated:
+        return models.Q(pk__in=[])
+    from django.db.models.functions import Length, Substr
+
+    outer = models.OuterRef(f"{community_field}__place__path" if community_field else "place__path")
+    covering = (
+        Membership.objects.current()
+        .filter(user_id=user.pk, role=Role.SUPERVISOR)
+        .filter(place__path=Substr(outer, 1, Length("place__path")))
+    )
+    return models.Q(models.Exists(covering))

@@ -53,7 +53,7 @@ def money_panel(context: Any, project: Project) -> dict[str, Any]:
         .order_by("created_at", "pk")
     )
     clerk = user is not None and user_has_role(user, project.community, Role.CLERK)
-    actions = ledger.clerk_money_actions(project.state) if clerk else []
+    actions = ledger.clerk_money_actions(project.state, balances) if clerk else []
     rows = [
         {
             "entry": e,
@@ -69,7 +69,7 @@ def money_panel(context: Any, project: Project) -> dict[str, Any]:
         "b": balances,
         "rows": rows,
         "can_spend": "expenditure" in actions,
-        "can_cofund": "cofund_pledge" in actions,
+        "can_cofund": "cofund_pledge" in actions or "cofund_receipt" in actions,
         "spending": project.state in ledger.SPENDING_STATES,
         "holdback_held": balances.unreleased > 0 and project.state in ledger.SPENDING_STATES,
         "request": request,

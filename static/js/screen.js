@@ -1,7 +1,10 @@
 // The public screen (大屏): renders the community's snapshot, applies live tallies from
-// /ws/screen/<slug>/ in place, re-reads the snapshot when anything else changes (a round opens or
-// closes, a ballot is cast) and after every reconnect (events missed while offline), and
-// reconnects by itself. Text goes in with textContent; only the server-made QR SVG is markup.
+// /ws/screen/<slug>/ in place (evaluation.tally, ballot.tally: the server reads the public tally
+// and sends it whole), re-reads the snapshot when anything else changes (a round opens or closes)
+// and after every reconnect (events missed while offline), and reconnects by itself. The snapshot
+// is cached on the server for a second: one read before an event ("as_of" earlier than the
+// event's "published_at") is read again once that second is over. Text goes in with
+// textContent; only the server-made QR SVG is markup.
 (function () {
   "use strict";
   var body = document.body;
@@ -13,6 +16,7 @@
   var wsPath = body.getAttribute("data-ws");
   var snapshotUrl = body.getAttribute("data-snapshot");
   var MAX_STANDINGS = 8; // a ballot shows its leading projects; the rest are counted
+  var CACHED_MS = 1100; // how long the server may serve the same snapshot, and a little more
 
   // --- small helpers ------------------------------------------------------------------------
   function el(tag, cls, text) {
@@ -121,16 +125,16 @@
     return card;
   }
 
-  function ballotCard(b) {
-    var card = el("article", "card-ballot");
-    card.setAttribute("data-round-id", b.round_id);
-    var main = el("div", "card-main");
-    main.appendChild(el("h2", "card-title", L.ballot + " · " + b.title));
-    main.appendChild(el("p", "card-meta", L.budget + " " + money(b.budget) + " " + L.yuan + " · " +
-      L.voters + " " + b.voters + (b.eligible ? " / " + b.eligible : "") + " · " + L.closes + " " + b.closes_at_label));
-    var top = b.entries.length ? b.entries[0].votes : 0;
+  function ballotMeta(b) {
+    return L.budget + " " + money(b.budget) + " " + L.yuan + " · " + L.voters + " " + b.voters +
+      (b.eligible ? " / " + b.eligible : "") + " · " + L.closes + " " + b.closes_at_label;
+  }
+
+  function standingsList(entries) {
+    var box = el("div", "standings-box");
+    var top = entries.length ? entries[0].votes : 0;
     var list = el("ol", "standings");
-    b.entries.slice(0, MAX_STANDINGS).forEach(function (entry) {
+    entries.slice(0, MAX_STANDINGS).forEach(function (entry) {
       var li = el("li", "standing");
       var head = el("div", "standing-head");
       head.appendChild(el("span", "standing-name", entry.name));
@@ -144,12 +148,24 @@
       li.appendChild(el("div", "standing-cost", L.cost + " " + money(entry.cost) + " " + L.yuan));
       list.appendChild(li);
     });
-    main.appendChild(list);
-    if (b.entries.length > MAX_STANDINGS) {
-      main.appendChild(el("p", "standings-more", fmt(L.more, b.entries.length - MAX_STANDINGS)));
+    box.appendChild(list);
+    if (entries.length > MAX_STANDINGS) {
+      box.appendChild(el("p", "standings-more", fmt(L.more, entries.length - MAX_STANDINGS)));
     }
+    return box;
+  }
+
+  function ballotCard(b) {
+    var card = el("article", "card-ballot");
+    card.setAttribute("data-round-id", b.round_id);
+    var main = el("div", "card-main");
+    main.appendChild(el("h2", "card-title", L.ballot + " · " + b.title));
+    main.appendChild(el("p", "card-meta", ballotMeta(b)));
+    main.appendChild(standingsList(b.entries));
     card.appendChild(main);
     card.appendChild(qr(b.qr_svg, L.scan_ballot, b.url));
+    card._ballot = b;
+    card._voters = b.voters;
     return card;
   }
 
@@ -195,11 +211,11 @@
   }
 
   // A live tally for one evaluation: numbers change in place (no re-render, no reload).
-  function applyTally(projectId, t) {
+  function applyTally(projectId, t, publishedAt) {
     var seen = latest[projectId];
     if (!seen || String(seen.round) !== String(t.round) || t.votes >= seen.votes) latest[projectId] = t;
     var card = board.querySelector('.card-eval[data-project-id="' + projectId + '"]');
-    if (!card || String(card.getAttribute("data-round")) !== String(t.round)) { refreshSoon(); return; }
+    if (!card || String(card.getAttribute("data-round")) !== String(t.round)) { refreshSoon(publishedAt); return; }
     if (typeof card._votes === "number" && t.votes < card._votes) return; // an older event
     card._votes = t.votes;
     ["satisfaction", "turnout"].forEach(function (name) {
@@ -216,23 +232,51 @@
     flash(card);
   }
 
-  // --- snapshot refresh (throttled) -----------------------------------------------------------
-  var refreshing = false, again = false, soon = null;
-  function refresh() {
-    if (refreshing) { again = true; return; }
+  // Live standings of one budget ballot: its list and its voter count change in place.
+  function applyBallot(data) {
+    var card = board.querySelector('.card-ballot[data-round-id="' + data.round_id + '"]');
+    if (!card || !card._ballot) { refreshSoon(data.published_at); return; }
+    if (typeof card._voters === "number" && data.voters < card._voters) return; // an older event
+    var b = card._ballot;
+    b.voters = data.voters;
+    b.eligible = data.eligible;
+    b.entries = (data.standings || []).map(function (row) {
+      return { project_id: row.project_id, name: row.name, cost: row.cost, votes: row.votes };
+    });
+    card._voters = data.voters;
+    card.querySelector(".card-meta").textContent = ballotMeta(b);
+    card.querySelector(".standings-box").replaceWith(standingsList(b.entries));
+    flash(card);
+  }
+
+  // --- snapshot refresh (coalesced) -------------------------------------------------------------
+  // ``after``: Unix seconds (server clock) of an event the snapshot must include; a snapshot read
+  // before it came from the server's cache and is read again once the cache has let it go.
+  var refreshing = false, wanted = 0, soon = null;
+  function refresh(after) {
+    wanted = Math.max(wanted, after || 0);
+    if (refreshing) return;
     refreshing = true;
+    var need = wanted;
     fetch(snapshotUrl, { headers: { Accept: "application/json" }, cache: "no-store" })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
-      .then(render)
-      .catch(function () { /* keep what is shown; the next event or reconnect retries */ })
+      .then(function (snap) {
+        render(snap);
+        if (snap.as_of >= wanted) wanted = 0;
+      })
+      .catch(function () { wanted = 0; /* keep what is shown; the next event or reconnect retries */ })
       .then(function () {
         refreshing = false;
-        if (again) { again = false; refreshSoon(); }
+        if (wanted) later(need === wanted ? CACHED_MS : 300);
       });
   }
-  function refreshSoon() {
+  function later(ms) {
     if (soon) return;
-    soon = setTimeout(function () { soon = null; refresh(); }, 300);
+    soon = setTimeout(function () { soon = null; refresh(); }, ms);
+  }
+  function refreshSoon(after) {
+    wanted = Math.max(wanted, after || 0);
+    later(300);
   }
 
   // --- the websocket, reconnecting by itself -----------------------------------------------------
@@ -245,11 +289,15 @@
       maxDelay: 15000,
       open: function () {
         status("open");
-        refresh(); // catch up on whatever happened before (or while) we were not listening
+        // Catch up on whatever happened before (or while) we were not listening: now, and once
+        // more when a snapshot cached before this moment can no longer be served.
+        refresh();
+        setTimeout(refresh, CACHED_MS);
       },
       message: function (data) {
-        if (data.kind === "evaluation.tally" && data.tally) applyTally(data.project_id, data.tally);
-        else if (data.kind && data.kind !== "pong") refreshSoon();
+        if (data.kind === "evaluation.tally" && data.tally) applyTally(data.project_id, data.tally, data.published_at);
+        else if (data.kind === "ballot.tally" && data.standings) applyBallot(data);
+        else if (data.kind && data.kind !== "pong" && data.kind !== "meeting.live") refreshSoon(data.published_at);
       },
       close: function () { status("closed"); }
     });

@@ -14,7 +14,12 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from deliberation import actions, services
-from deliberation.models import CoSign, EvaluationBallot, EvaluationParticipation
+from deliberation.models import (
+    CoSign,
+    EvaluationBallot,
+    EvaluationParticipation,
+    EvaluationPooledBallot,
+)
 from projects.models import Project, ProjectEvent, ProjectPhoto, State
 from tests.conftest import new_project
 
@@ -174,7 +179,8 @@ def test_second_evaluation_is_refused_and_not_counted(cast: dict[str, Any], comm
     )
     r = api(cast["resident"]).post(url, {"choice": "dissatisfied"}, format="json")
     assert r.status_code == 400
-    assert EvaluationBallot.objects.count() == 1 and EvaluationParticipation.objects.count() == 1
+    assert EvaluationParticipation.objects.count() == 1
+    assert EvaluationBallot.objects.count() + EvaluationPooledBallot.objects.count() == 1
 
 
 @pytest.mark.parametrize(
@@ -186,7 +192,7 @@ def test_bad_evaluation_choice_is_refused(
     p = evaluating_project(cast, community)
     r = api(cast["resident"]).post(f"/api/v1/projects/{p.pk}/evaluation/", body, format="json")
     assert r.status_code == 400
-    assert not EvaluationBallot.objects.exists()
+    assert not EvaluationBallot.objects.exists() and not EvaluationPooledBallot.objects.exists()
 
 
 def test_evaluation_outside_window_is_refused(cast: dict[str, Any], community: Any) -> None:
@@ -196,7 +202,7 @@ def test_evaluation_outside_window_is_refused(cast: dict[str, Any], community: A
         f"/api/v1/projects/{p.pk}/evaluation/", {"choice": "satisfied"}, format="json"
     )
     assert r.status_code == 409
-    assert not EvaluationBallot.objects.exists()
+    assert not EvaluationBallot.objects.exists() and not EvaluationPooledBallot.objects.exists()
 
 
 def test_evaluation_in_wrong_state_is_refused(cast: dict[str, Any], community: Any) -> None:

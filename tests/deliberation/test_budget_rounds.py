@@ -110,7 +110,7 @@ def test_opening_counts_the_eligible_and_tells_them(
     make_resident()
     rnd = make_round([project_in("deliberating")])
     eligible = Membership.objects.filter(community=rnd.community, role=Role.RESIDENT).count()
-    assert rnd.eligible == eligible == 2
+    assert rnd.eligible == eligible
     assert Notification.objects.filter(kind="ballot.opened").count() == eligible
 
 
@@ -203,12 +203,15 @@ def test_a_ballot_within_the_limits_is_accepted(
 
 
 def test_standings_are_totals_per_project_most_votes_first(
-    project_in: Any, make_round: Any, make_resident: Any
+    project_in: Any,
+    make_round: Any,
+    make_resident: Any,
+    roll_voter: Any,
 ) -> None:
     a, b = project_in("deliberating", cost="1000.00"), project_in("deciding", cost="2000.00")
     rnd = make_round([a, b])
-    vote(rnd, make_resident(), b)
-    vote(rnd, make_resident(), a, b)
+    vote(rnd, roll_voter(), b)
+    vote(rnd, roll_voter(), a, b)
     rows = ballots.standings(rnd)
     assert rows == [
         {
@@ -228,25 +231,29 @@ def test_standings_are_totals_per_project_most_votes_first(
     ]
 
 
-def test_each_ballot_publishes_the_live_tally_to_the_screen_after_commit(
-    project_in: Any, make_round: Any, cast: Any, django_capture_on_commit_callbacks: Any
+def test_standings_are_published_per_sealed_batch_after_commit(
+    project_in: Any, make_round: Any, make_resident: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     a = project_in("deliberating")
+    first, second = make_resident(), make_resident()
     rnd = make_round([a])
+    BudgetRound.objects.filter(pk=rnd.pk).update(tally_step=2)
+    rnd.refresh_from_db()
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)("screen.xingfu", channel)
     with django_capture_on_commit_callbacks(execute=False) as callbacks, pytest.raises(Invalid):
-        ballots.ballot_cast(round=rnd, by=cast["resident"], project_ids=["999999"])
+        ballots.ballot_cast(round=rnd, by=first, project_ids=["999999"])
     assert callbacks == []  # a refused ballot announces nothing
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        receipt = vote(rnd, first, a)
+    assert callbacks == [] and receipt.standings[0]["votes"] == 0  # alone in the pool: unpublished
     with django_capture_on_commit_callbacks(execute=True):
-        vote(rnd, cast["resident"], a)
+        receipt = vote(rnd, second, a)
     message = async_to_sync(layer.receive)(channel)
     event = json.loads(message["text"])
-    assert event["kind"] == "ballot.tally"
-    assert event["round_id"] == rnd.pk
-    assert event["voters"] == 1
-    assert event["standings"] == ballots.standings(rnd)
+    assert (event["kind"], event["round_id"]) == ("ballot.tally", rnd.pk)
+    assert receipt.standings == ballots.standings(rnd) and receipt.standings[0]["votes"] == 2
     async_to_sync(layer.group_discard)("screen.xingfu", channel)
 
 
@@ -255,7 +262,7 @@ def test_cannot_close_before_the_window_ends_unless_everyone_voted(
     project_in: Any, make_round: Any, cast: Any
 ) -> None:
     a = project_in("deliberating")
-    rnd = make_round([a])
+    rnd = make_round([a], spares=0)
     with pytest.raises(Conflict, match="截止"):
         ballots.round_close(round=rnd, by=cast["committee"])
     vote(rnd, cast["resident"], a)  # the only eligible resident
@@ -274,16 +281,20 @@ def test_only_the_committee_closes(project_in: Any, make_round: Any, cast: Any) 
 
 
 def test_winners_move_to_deciding_with_their_amount_losers_stay(
-    project_in: Any, make_round: Any, cast: Any, make_resident: Any
+    project_in: Any,
+    make_round: Any,
+    cast: Any,
+    make_resident: Any,
+    roll_voter: Any,
 ) -> None:
     a = project_in("deliberating", cost="600000.00")
     b = project_in("deliberating", cost="500000.00")
     c = project_in("deciding", cost="300000.00")
     rnd = make_round([a, b, c], budget="1000000.00")
     for _ in range(3):
-        vote(rnd, make_resident(), a, c)
-    vote(rnd, make_resident(), b)
-    vote(rnd, make_resident(), b)
+        vote(rnd, roll_voter(), a, c)
+    vote(rnd, roll_voter(), b)
+    vote(rnd, roll_voter(), b)
     result = ballots.round_close(round=end_window(rnd), by=cast["committee"])
     # greedy: a (3 votes, 600k) then c (3 votes, 300k; ties by id) — b (2) no longer fits
     assert winners(rnd) == {a.pk, c.pk}
@@ -295,23 +306,25 @@ def test_winners_move_to_deciding_with_their_amount_losers_stay(
     assert entries[c.pk].awarded_amount == Decimal("300000.00")
     assert entries[b.pk].awarded_amount is None and entries[b.pk].selected is False
     event = ProjectEvent.objects.get(project=a, action="recommend")
-    assert event.actor == cast["committee"] and "预算投票" in event.reason
+    assert event.actor == cast["committee"] and "预算投票" in event.note
     assert event.amount == Decimal("600000.00")
     # c was already in ``deciding`` (the council recommended it): no second transition
     assert list(
         ProjectEvent.objects.filter(project=c, action="recommend").values_list("actor", flat=True)
     ) == [cast["council"].pk]
-    assert ballots.ballot_amount_for(a) == Decimal("600000.00")
-    assert ballots.ballot_amount_for(b) is None
 
 
 def test_result_is_reproducible_rule_tie_break_and_inputs_hash_published(
-    project_in: Any, make_round: Any, cast: Any, make_resident: Any
+    project_in: Any,
+    make_round: Any,
+    cast: Any,
+    make_resident: Any,
+    roll_voter: Any,
 ) -> None:
     a, b = project_in("deliberating", cost="1000.00"), project_in("deliberating", cost="2000.00")
     rnd = make_round([a, b], rule="mes")
-    vote(rnd, make_resident(), a)
-    vote(rnd, make_resident(), a, b)
+    vote(rnd, roll_voter(), a)
+    vote(rnd, roll_voter(), a, b)
     result = ballots.round_close(round=end_window(rnd), by=cast["committee"])
     assert result.rule == "mes"
     assert "pabutools" in result.tie_break
@@ -383,7 +396,11 @@ def test_greedy_takes_most_votes_first_and_skips_what_does_not_fit(
 
 
 def test_greedy_no_skip_stops_at_the_first_project_that_does_not_fit(
-    project_in: Any, make_round: Any, cast: Any, make_resident: Any
+    project_in: Any,
+    make_round: Any,
+    cast: Any,
+    make_resident: Any,
+    roll_voter: Any,
 ) -> None:
     big = project_in("deliberating", cost="70.00")
     mid = project_in("deliberating", cost="50.00")
@@ -391,7 +408,7 @@ def test_greedy_no_skip_stops_at_the_first_project_that_does_not_fit(
     for rule, expected in (("greedy", {big.pk, small.pk}), ("greedy-no-skip", {big.pk})):
         rnd = make_round([big, mid, small], budget="100.00", rule=rule)
         for choice in ((big, mid, small), (big, mid), (big,)):
-            vote(rnd, make_resident(), *choice)
+            vote(rnd, roll_voter(), *choice)
         ballots.round_close(round=end_window(rnd), by=cast["committee"])
         assert winners(rnd) == expected, rule
 
@@ -410,15 +427,19 @@ def test_mes_shares_the_budget_equally_among_voters(make_round: Any, abc: Any, c
 
 
 def test_mes_add1_completes_what_plain_mes_leaves_unspent(
-    project_in: Any, make_round: Any, cast: Any, make_resident: Any
+    project_in: Any,
+    make_round: Any,
+    cast: Any,
+    make_resident: Any,
+    roll_voter: Any,
 ) -> None:
     a = project_in("deliberating", cost="60.00")
     b = project_in("deliberating", cost="40.00")
     results = {}
     for rule in ("mes", "mes-add1"):
         rnd = make_round([a, b], budget="100.00", rule=rule)
-        vote(rnd, make_resident(), a)
-        vote(rnd, make_resident(), b)
+        vote(rnd, roll_voter(), a)
+        vote(rnd, roll_voter(), b)
         ballots.round_close(round=end_window(rnd), by=cast["committee"])
         results[rule] = winners(rnd)
     # 50 each: A (60) unaffordable, B taken; raising each share to 60 affords both
@@ -529,11 +550,11 @@ def test_winner_panel_offers_the_ballot_amount_to_the_committee(
     project_in: Any, make_round: Any, cast: Any, client_for: Any
 ) -> None:
     a = project_in("deliberating", cost="7000.00")
-    rnd = make_round([a], title="第一轮")
+    rnd = make_round([a], title="第一轮", spares=0)
     vote(rnd, cast["resident"], a)
     ballots.round_close(round=rnd, by=cast["committee"])
     page = client_for(cast["committee"]).get(f"/projects/{a.pk}/").content.decode()
-    assert "预算投票“第一轮”入选，金额 ¥7000.00" in page
+    assert "预算投票“第一轮”入选，金额 7,000.00 元" in page
     assert 'name="amount" id="id_amount" value="7000.00"' in page
 
 

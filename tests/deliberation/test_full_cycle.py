@@ -41,6 +41,15 @@ def end_publicity(pk: int) -> None:
     Project.objects.filter(pk=pk).update(publicity_ends_at=timezone.now() - timedelta(seconds=1))
 
 
+def close_evaluation(user: Any, pk: int) -> str:
+    """The round's outcome comes from the count, never from a transition asked for by hand."""
+    from deliberation.services import evaluation_close
+
+    for name in ("pass_evaluation", "fail_evaluation", "fail_final"):
+        assert api(user).post(t(pk, name), {}, format="json").status_code == 409
+    return evaluation_close(project=Project.objects.get(pk=pk), by=user).state
+
+
 def vote_evaluation(pk: int, voters: list[Any], choices: list[str]) -> None:
     for voter, choice in zip(voters, choices, strict=True):
         post(voter, f"/api/v1/projects/{pk}/evaluation/", {"choice": choice}, status=201)
@@ -58,7 +67,8 @@ def carry_to_executing(cast: dict[str, Any], residents: list[Any], amount: str) 
         status=201,
     )
     pk = body["id"]
-    assert body["state"] == "draft" and body["allowed_transitions"] == ["submit", "withdraw"]
+    assert body["state"] == "draft"
+    assert [a["name"] for a in body["allowed_transitions"]] == ["submit", "withdraw"]
     assert post(cast["resident"], t(pk, "submit"))["state"] == "collecting"
     for r in residents[:3]:
         body = post(r, f"/api/v1/projects/{pk}/cosign/", status=201)
@@ -70,12 +80,30 @@ def carry_to_executing(cast: dict[str, Any], residents: list[Any], amount: str) 
         {"assessed_cost": amount, "plan": "安装 12 盏太阳能路灯", "duration_days": 20},
     )
     assert body["state"] == "deliberating" and body["assessed_cost"] == amount
-    assert (
-        post(cast["council"], t(pk, "recommend"), {"reason": "议事会 7 人出席，6 票建议实施"})[
-            "state"
-        ]
-        == "deciding"
+    # nobody recommends by hand: the council meets, signs in and votes on the project
+    assert api(cast["council"]).post(t(pk, "recommend"), {}, format="json").status_code == 409
+    now = timezone.now()
+    meeting = post(
+        cast["council"],
+        "/api/v1/meetings/",
+        {
+            "community": "xingfu",
+            "body": "council",
+            "title": "居民议事会会议",
+            "starts_at": now.isoformat(),
+            "ends_at": (now + timedelta(hours=2)).isoformat(),
+            "place": "议事厅",
+            "items": [{"matter": "是否建议党委批准实施", "project": pk}],
+        },
+        status=201,
     )
+    post(cast["council"], f"/api/v1/meetings/{meeting['id']}/open/")
+    post(cast["council"], f"/api/v1/meetings/{meeting['id']}/signin/", {"how": "phone"})
+    item = meeting["items"][0]["id"]
+    post(cast["council"], f"/api/v1/meeting-items/{item}/votes/", {"choice": "yes"}, status=201)
+    body = post(cast["council"], f"/api/v1/meeting-items/{item}/close/")
+    assert body["items"][0]["outcome"] == "carried"
+    assert api(cast["resident"]).get(f"/api/v1/projects/{pk}/").json()["state"] == "deciding"
     decision = post(
         cast["committee"],
         f"/api/v1/projects/{pk}/decisions/",
@@ -104,9 +132,15 @@ def carry_to_executing(cast: dict[str, Any], residents: list[Any], amount: str) 
     spend(cast["clerk"], pk, str(advance - 1000))
     assert_money(project, allocated=amount, released=advance, spent=advance - 1000)
     assert (
-        post(cast["clerk"], t(pk, "deliver"), {"report": "12 盏灯已安装并验收"})["state"]
-        == "evaluating"
+        post(cast["clerk"], t(pk, "deliver"), {"report": "12 盏灯已安装，申请验收"})["state"]
+        == "accepting"
     )
+    # 验收: the council's inspector signs on the phone; the count opens the evaluation.
+    r = api(cast["council"]).post(
+        f"/api/v1/projects/{pk}/acceptance/sign/", {"passed": True}, format="json"
+    )
+    assert r.status_code == 201, r.content
+    assert api(cast["resident"]).get(f"/api/v1/projects/{pk}/").json()["state"] == "evaluating"
     return pk
 
 
@@ -146,7 +180,7 @@ def test_proposal_walks_from_draft_to_closed_over_http(
         [*residents[:4], cast["resident"]],
         ["satisfied", "satisfied", "basically_satisfied", "satisfied", "dissatisfied"],
     )
-    # The window is open and not everyone has voted: closing now is refused.
+    # The outcome is never asked for by hand.
     assert api(cast["clerk"]).post(t(pk, "pass_evaluation"), {}, format="json").status_code == 409
     EvaluationRound.objects.filter(project_id=pk).update(
         closes_at=timezone.now() - timedelta(seconds=1)
@@ -154,7 +188,7 @@ def test_proposal_walks_from_draft_to_closed_over_http(
     project = Project.objects.get(pk=pk)
     spend(cast["clerk"], pk, "500.00")  # more work paid from the advance before closing
     assert_money(project, allocated="36000.00", released="25200.00", spent="24700.00")
-    assert post(cast["clerk"], t(pk, "pass_evaluation"))["state"] == "closed"
+    assert close_evaluation(cast["clerk"], pk) == "closed"
     # The unspent advance (500.00) went back; the vote paid the holdback (10,800.00).
     assert_money(
         project, allocated="35500.00", released="35500.00", spent="24700.00", available="964500.00"
@@ -174,14 +208,17 @@ def test_proposal_walks_from_draft_to_closed_over_http(
         ("reach_threshold", "collecting", "screening", None),
         ("accept", "screening", "assessing", "clerk"),
         ("assess", "assessing", "deliberating", "clerk"),
+        ("meeting_vote", "", "", "council"),
         ("recommend", "deliberating", "deciding", "council"),
         ("approve", "deciding", "publicizing", "committee"),
         ("start_execution", "publicizing", "executing", "clerk"),
-        ("deliver", "executing", "evaluating", "clerk"),
+        ("deliver", "executing", "accepting", "clerk"),
+        ("acceptance_sign", "", "", "council"),
+        ("accepted", "accepting", "evaluating", None),
         ("pass_evaluation", "evaluating", "closed", "clerk"),
     ]
     events = ProjectEvent.objects.filter(project_id=pk)
-    assert "满意 3" in events.get(action="pass_evaluation").reason
+    assert "满意 3" in events.get(action="pass_evaluation").note
 
 
 @pytest.mark.django_db
@@ -194,10 +231,7 @@ def test_failed_evaluation_rectifies_then_passes(
     EvaluationRound.objects.filter(project_id=pk).update(
         closes_at=timezone.now() - timedelta(seconds=1)
     )
-    # The votes say fail: asking for a pass is a conflict that names the right outcome.
-    r = api(cast["clerk"]).post(t(pk, "pass_evaluation"), {}, format="json")
-    assert r.status_code == 409 and r.json()["allowed"] == ["fail_evaluation"]
-    assert post(cast["clerk"], t(pk, "fail_evaluation"))["state"] == "rectifying"
+    assert close_evaluation(cast["clerk"], pk) == "rectifying"
     project = Project.objects.get(pk=pk)
     # A failed evaluation keeps the holdback (30 %) held through rectification.
     assert_money(project, allocated="20000.00", released="14000.00", spent="13000.00")
@@ -212,14 +246,19 @@ def test_failed_evaluation_rectifies_then_passes(
     EvaluationRound.objects.filter(project_id=pk, number=2).update(
         closes_at=timezone.now() - timedelta(seconds=1)
     )
-    assert post(cast["clerk"], t(pk, "pass_evaluation"))["state"] == "closed"
+    assert close_evaluation(cast["clerk"], pk) == "closed"
     # 1,000.00 of the advance unspent went back; the holdback (6,000.00) was paid.
     assert_money(
         project, allocated="19000.00", released="19000.00", spent="13000.00", available="981000.00"
     )
 
     actions = [a for a, *_ in audit(pk)]
-    assert actions[-4:] == ["deliver", "fail_evaluation", "finish_rectification", "pass_evaluation"]
+    assert actions[-4:] == [
+        "accepted",
+        "fail_evaluation",
+        "finish_rectification",
+        "pass_evaluation",
+    ]
     assert Project.objects.get(pk=pk).rectification_count == 1
 
 
@@ -237,10 +276,10 @@ def test_final_fail_returns_the_holdback_to_the_fund(
             closes_at=timezone.now() - timedelta(seconds=1)
         )
         if round_no < 3:
-            assert post(cast["clerk"], t(pk, "fail_evaluation"))["state"] == "rectifying"
+            assert close_evaluation(cast["clerk"], pk) == "rectifying"
             assert_money(project, allocated="10000.00", released="7000.00", spent="6000.00")
             post(cast["clerk"], t(pk, "finish_rectification"), {"report": f"第 {round_no} 次整改"})
-    assert post(cast["clerk"], t(pk, "fail_final"))["state"] == "failed"
+    assert close_evaluation(cast["clerk"], pk) == "failed"
     # The holdback (3,000.00) never paid and the unspent advance (1,000.00) both go back.
     assert_money(
         project, allocated="6000.00", released="6000.00", spent="6000.00", available="994000.00"

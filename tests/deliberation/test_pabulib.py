@@ -158,7 +158,6 @@ def _line_of(text: str, needle: str) -> int:
         ("p1;60;First", "p1;60", "p1;60", "PROJECTS row has 2 columns, header has 3"),
         ("v1;p1,p2;30", "v1;p1,p2;30;x", "v1;p1,p2;30;x", "VOTES row has 4 columns"),
         ("v1;p1,p2;30", "v1;p1,p7;30", "v1;p1,p7", "unknown project 'p7'"),
-        ("v1;p1,p2;30", "v1;p1,p1;30", "v1;p1,p1", "the same project twice"),
         ("v2;;41", "v1;;41", "v1;;41", "duplicate voter_id 'v1'"),
         ("p2;40.50;Second", "p1;40.50;Second", "p1;40.50", "duplicate project_id 'p1'"),
         ("budget;100", "budget;lots", "budget;lots", "budget is not a non-negative number"),
@@ -183,6 +182,56 @@ def test_malformed_input_names_the_line(
     assert info.value.line == expected_line, str(info.value)
     assert fragment in info.value.message
     assert str(info.value).startswith(f"line {expected_line}: ")
+
+
+def test_approval_vote_naming_a_project_twice_counts_it_once_with_a_warning() -> None:
+    text = GOOD.replace("v1;p1,p2;30", "v1;p1,p2,p1;30")
+    election = pabulib.loads(text)
+    assert election.votes[0].projects == ("p1", "p2")
+    [warning] = election.warnings
+    assert warning.line == _line_of(text, "v1;p1,p2,p1")
+    assert (
+        str(warning)
+        == f"line {warning.line}: vote of voter 'v1' names p1 more than once; counted once"
+    )
+    # the warning is about the file, not the election: the same ballots read cleanly compare equal
+    assert election == pabulib.loads(GOOD.replace("v1;p1,p2;30", "v1;p1,p2;30"))
+    assert pabulib.loads(GOOD).warnings == []
+
+
+def test_choose_one_vote_naming_its_project_twice_counts_it_once() -> None:
+    text = GOOD.replace("vote_type;approval", "vote_type;choose-1").replace(
+        "v1;p1,p2;30", "v1;p2,p2;30"
+    )
+    election = pabulib.loads(text)
+    assert election.votes[0].projects == ("p2",)
+    assert len(election.warnings) == 1
+
+
+def test_ordinal_vote_naming_a_project_twice_is_refused() -> None:
+    text = GOOD.replace("vote_type;approval", "vote_type;ordinal").replace(
+        "v1;p1,p2;30", "v1;p1,p2,p1;30"
+    )
+    with pytest.raises(PabulibError, match="the same project twice") as info:
+        pabulib.loads(text)
+    assert info.value.line == _line_of(text, "v1;p1,p2,p1")
+
+
+def test_reading_without_voter_details_keeps_the_ballots_and_every_check() -> None:
+    full, lean = pabulib.loads(GOOD), pabulib.loads(GOOD, extras=False)
+    assert [b.projects for b in lean.votes] == [b.projects for b in full.votes]
+    assert [b.extra for b in lean.votes] == [{}, {}]
+    assert lean.meta == full.meta and lean.projects == full.projects
+    with pytest.raises(PabulibError, match=r"^line 12: vote names unknown project 'p7'"):
+        pabulib.loads(GOOD.replace("v1;p1,p2;30", "v1;p1,p7;30"), extras=False)
+    with pytest.raises(PabulibError, match="VOTES row has 2 columns"):
+        pabulib.loads(GOOD.replace("v2;;41", "v2;"), extras=False)
+
+
+def test_blanks_around_the_ids_of_a_vote_are_ignored() -> None:
+    election = pabulib.loads(GOOD.replace("v1;p1,p2;30", "v1; p1 , p2 ;30"))
+    assert election.votes[0].projects == ("p1", "p2")
+    assert election.warnings == []
 
 
 def test_nothing_may_follow_the_votes() -> None:

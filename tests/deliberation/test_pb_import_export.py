@@ -142,8 +142,8 @@ def test_export_of_a_closed_round_recounts_to_the_same_result_and_hash(
     a = project_in("deliberating", cost="600.00")
     b = project_in("deliberating", cost="300.00")
     c = project_in("deliberating", cost="250.50")
+    voters = [make_resident(f"voter{i}") for i in range(6)]  # on the roll: before the opening
     rnd = make_round([a, b, c], rule="mes-add1", budget="1000.00")
-    voters = [make_resident(f"voter{i}") for i in range(6)]
     for voter, choice in zip(voters, [(c,), (a, b), (a,), (b, c), (a, c), (a,)], strict=True):
         vote(rnd, voter, *choice)
     with pytest.raises(CommandError, match="已计票"):
@@ -176,7 +176,7 @@ def test_export_over_http_is_public_for_closed_rounds(
     project_in: Any, make_round: Any, cast: dict[str, Any], client: Any
 ) -> None:
     a = project_in("deliberating")
-    rnd = make_round([a])
+    rnd = make_round([a], spares=0)
     assert client.get(f"/rounds/{rnd.pk}/export.pb").status_code == 409
     vote(rnd, cast["resident"], a)
     ballots.round_close(round=rnd, by=cast["committee"])

@@ -10,9 +10,19 @@ from typing import Any
 import pytest
 from django.utils import timezone, translation
 
-from deliberation import ballots
-from deliberation.ballot_models import Ballot, BallotApproval, BallotParticipation, BudgetRound
-from deliberation.models import EvaluationBallot, EvaluationParticipation
+from deliberation import ballot_box, ballots
+from deliberation.ballot_models import (
+    Ballot,
+    BallotApproval,
+    BallotParticipation,
+    BudgetRound,
+    PooledBallot,
+)
+from deliberation.models import (
+    EvaluationBallot,
+    EvaluationParticipation,
+    EvaluationPooledBallot,
+)
 from projects.models import Community, Project
 from tests.conftest import new_project
 from tests.projects.money_helpers import walk_to
@@ -41,10 +51,27 @@ def project_in(community: Community, cast: dict[str, Any], fund: Any) -> Callabl
 
 
 @pytest.fixture
-def make_round(community: Community, cast: dict[str, Any]) -> Callable[..., BudgetRound]:
-    """A round over ``projects``, opened by the committee unless ``open=False``."""
+def spare_residents() -> list[Any]:
+    """Residents registered before ``make_round`` opened its round (so on its roll), not yet
+    handed out by ``roll_voter``."""
+    return []
 
-    def make(projects: list[Project], *, open: bool = True, **kw: Any) -> BudgetRound:
+
+@pytest.fixture
+def make_round(
+    community: Community,
+    cast: dict[str, Any],
+    make_resident: Callable[..., Any],
+    spare_residents: list[Any],
+) -> Callable[..., BudgetRound]:
+    """A round over ``projects``, opened by the committee unless ``open=False``. Before opening,
+    ``spares`` (30) more residents are registered (``roll_voter`` hands them out). The opened round seals
+    every ballot at once (``tally_step`` 1), so the counting tests see each ballot in the
+    standings; the sealing tests set their own step."""
+
+    def make(
+        projects: list[Project], *, open: bool = True, spares: int = 30, **kw: Any
+    ) -> BudgetRound:
         kw.setdefault("title", "2025 年度公益项目预算投票")
         kw.setdefault("rule", "greedy")
         kw.setdefault("closes_at", timezone.now() + timedelta(days=7))
@@ -52,10 +79,20 @@ def make_round(community: Community, cast: dict[str, Any]) -> Callable[..., Budg
             community=community, by=cast["committee"], project_ids=[p.pk for p in projects], **kw
         )
         if open:
+            if not spare_residents:
+                spare_residents.extend(make_resident() for _ in range(spares))
             rnd = ballots.round_open(round=rnd, by=cast["committee"])
+            BudgetRound.objects.filter(pk=rnd.pk).update(tally_step=1)
+            rnd.refresh_from_db()
         return rnd
 
     return make
+
+
+@pytest.fixture
+def roll_voter(spare_residents: list[Any]) -> Callable[[], Any]:
+    """The next resident on the roll of the round ``make_round`` opened, who has not voted."""
+    return lambda: spare_residents.pop(0)
 
 
 def vote(rnd: BudgetRound, user: Any, *projects: Project) -> ballots.BallotReceipt:
@@ -72,12 +109,18 @@ def end_window(rnd: BudgetRound) -> BudgetRound:
 
 
 def ballot_rows() -> tuple[int, int, int]:
+    """(participations, ballots, approvals), counting ballots still in the sealing pool."""
+    pooled = [ballot_box.unlock(b) for b in PooledBallot.objects.values_list("box", flat=True)]
     return (
         BallotParticipation.objects.count(),
-        Ballot.objects.count(),
-        BallotApproval.objects.count(),
+        Ballot.objects.count() + len(pooled),
+        BallotApproval.objects.count() + sum(len(e) for e in pooled),
     )
 
 
 def evaluation_rows() -> tuple[int, int]:
-    return EvaluationParticipation.objects.count(), EvaluationBallot.objects.count()
+    """(participations, ballots), counting ballots still in the sealing pool."""
+    return (
+        EvaluationParticipation.objects.count(),
+        EvaluationBallot.objects.count() + EvaluationPooledBallot.objects.count(),
+    )

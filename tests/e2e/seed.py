@@ -30,9 +30,9 @@ def main() -> None:
     from django.utils import timezone
     from rest_framework.authtoken.models import Token
 
+    from deliberation.actions import create as project_create
     from projects import ledger
     from projects.models import Community, Fund, Membership, Role, Street
-    from projects.services import project_create
     from tests.notifications.walk import to_evaluation
 
     users = get_user_model().objects
@@ -46,7 +46,11 @@ def main() -> None:
     with transaction.atomic():
         street = Street.objects.create(name=f"{slug} 街道")
         community = Community.objects.create(
-            street=street, name=f"{slug} 社区", slug=slug, cosign_threshold=1
+            parent=street,
+            name=f"{slug} 社区",
+            slug=slug,
+            cosign_threshold=1,
+            tally_step=2,  # the live tests see ballots sealed and published two at a time
         )
         residents = [
             person(f"r{i}", Role.RESIDENT, community, household=f"H{i}") for i in range(args.voters)
@@ -55,7 +59,7 @@ def main() -> None:
         council = person("council", Role.COUNCIL, community)
         committee = [person(f"committee{i}", Role.COMMITTEE, community) for i in range(3)]
         supervisor = users.create_user(username=f"{slug}-supervisor")
-        Membership.objects.create(user=supervisor, role=Role.SUPERVISOR, street=street)
+        Membership.objects.create(user=supervisor, role=Role.SUPERVISOR, place=street)
         fund = Fund.objects.create(community=community, year=timezone.localdate().year)
         ledger.appropriate(fund=fund, amount=Decimal("1000000.00"), by=supervisor)
         project = project_create(

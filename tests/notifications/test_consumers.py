@@ -7,6 +7,7 @@ import asyncio
 import json
 import threading
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -19,6 +20,8 @@ from django.test import Client
 
 from config.asgi import application
 from deliberation import services
+from deliberation.tally import Tally
+from notifications import events
 from notifications.consumers import MAX_MESSAGE_BYTES, MAX_MESSAGES_PER_WINDOW
 from notifications.events import layer_message
 from notifications.services import notification_mark_all_read, notify
@@ -56,7 +59,7 @@ async def open_socket(
     return comm, connected, code
 
 
-async def receive(comm: WebsocketCommunicator, timeout: float = 3) -> dict[str, Any]:
+async def receive(comm: WebsocketCommunicator, timeout: float = 10) -> dict[str, Any]:
     return json.loads(await comm.receive_from(timeout=timeout))
 
 
@@ -177,14 +180,18 @@ async def test_rolled_back_change_sends_nothing(alice: Any) -> None:
 
 
 async def test_vote_reaches_the_public_screen_after_commit_without_login(
-    evaluating_project: Any, cast: dict[str, Any]
+    evaluating_project: Any, voters: list[Any]
 ) -> None:
     screen, connected, _ = await open_socket("/ws/screen/xingfu/")
     other, _, _ = await open_socket("/ws/screen/heping/")
     assert connected
+    await database_sync_to_async(services.evaluation_vote)(
+        project=evaluating_project, by=voters[0], choice="satisfied"
+    )
+    assert await screen.receive_nothing(timeout=0.5)  # one ballot alone is never published
     _inside, release, task = await _in_open_transaction(
         lambda: services.evaluation_vote(
-            project=evaluating_project, by=cast["resident"], choice="satisfied"
+            project=evaluating_project, by=voters[1], choice="satisfied"
         ),
         fail=False,
     )
@@ -192,29 +199,22 @@ async def test_vote_reaches_the_public_screen_after_commit_without_login(
     release.set()
     await task
     event = await receive(screen)
-    assert event["kind"] == "evaluation.tally"
-    assert event["project_id"] == evaluating_project.pk
-    assert (
-        event["tally"]["votes"],
-        event["tally"]["satisfied"],
-        event["tally"]["satisfaction"],
-    ) == (1, 1, "1.0000")
+    assert (event["kind"], event["project_id"]) == ("evaluation.tally", evaluating_project.pk)
     assert isinstance(event["published_at"], float)
     assert await other.receive_nothing(timeout=0.3)  # another community's screen hears nothing
     await screen.disconnect()
     await other.disconnect()
 
 
-async def test_project_page_hears_its_project(
-    evaluating_project: Any, cast: dict[str, Any]
-) -> None:
+async def test_project_page_hears_its_project(evaluating_project: Any, voters: list[Any]) -> None:
     comm, connected, _ = await open_socket(f"/ws/projects/{evaluating_project.pk}/")
     assert connected
-    await database_sync_to_async(services.evaluation_vote)(
-        project=evaluating_project, by=cast["resident"], choice="basically_satisfied"
-    )
+    for voter in voters[:2]:
+        await database_sync_to_async(services.evaluation_vote)(
+            project=evaluating_project, by=voter, choice="basically_satisfied"
+        )
     event = await receive(comm)
-    assert (event["kind"], event["tally"]["basically_satisfied"]) == ("evaluation.tally", 1)
+    assert (event["kind"], event["project_id"]) == ("evaluation.tally", evaluating_project.pk)
     await comm.disconnect()
 
 
@@ -299,3 +299,63 @@ async def test_hub_joins_its_groups_again_after_the_layer_forgot_them(
     await _publish("screen.xingfu", "heard")
     assert (await receive(comm))["kind"] == "heard"
     await comm.disconnect()
+
+
+# --- what the public groups show: the sealed tally, read by the hub (issue 15 #4) ----------------
+def _sealed_at_five(rnd: Any) -> Tally:
+    """A stand-in for the sealed count: 5 satisfied, whatever the ballots cast since."""
+    return Tally(
+        round=rnd.number,
+        eligible=rnd.eligible,
+        satisfied=5,
+        basically_satisfied=0,
+        dissatisfied=0,
+        pass_rate=Decimal("0.80"),
+        min_turnout=Decimal("0.50"),
+    )
+
+
+async def test_screen_and_project_page_show_only_the_public_tally_never_a_fresher_count(
+    evaluating_project: Any, cast: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever else happens — a vote's own event, an event that carries numbers of its own, a
+    page or screen (re)loading the snapshot — the public sees ``services.evaluation_tally``, the
+    count published in steps of sealed ballots, never the ballot just cast."""
+    monkeypatch.setattr(services, "evaluation_tally", _sealed_at_five)
+    screen, _, _ = await open_socket("/ws/screen/xingfu/")
+    page, _, _ = await open_socket(f"/ws/projects/{evaluating_project.pk}/")
+    await database_sync_to_async(services.evaluation_vote)(
+        project=evaluating_project, by=cast["resident"], choice="dissatisfied"
+    )
+    # "The tally changed", as a sealed batch announces it (a single vote may announce nothing).
+    changed = {"kind": "evaluation.tally", "project_id": evaluating_project.pk}
+    await database_sync_to_async(events.publish_many)(
+        [(f"project.{evaluating_project.pk}", changed), ("screen.xingfu", changed)]
+    )
+    for comm in (screen, page):
+        event = await receive(comm)
+        assert event["kind"] == "evaluation.tally"
+        assert (event["tally"]["votes"], event["tally"]["dissatisfied"]) == (5, 0)
+    forged = {
+        "kind": "evaluation.tally",
+        "project_id": evaluating_project.pk,
+        "tally": {"votes": 1},
+    }
+    await get_channel_layer().group_send("screen.xingfu", layer_message("screen.xingfu", forged))
+    assert (await receive(screen))["tally"]["votes"] == 5
+    client = Client()
+    snapshot = await sync_to_async(lambda: client.get("/screen/xingfu/snapshot/").json())()
+    [board] = snapshot["evaluations"]
+    assert (board["tally"]["votes"], board["tally"]["dissatisfied"]) == (5, 0)
+    await screen.disconnect()
+    await page.disconnect()
+
+
+async def test_a_tally_event_for_a_project_without_a_round_sends_nothing(
+    transactional_db: None,
+) -> None:
+    screen, _, _ = await open_socket("/ws/screen/xingfu/")
+    event = {"kind": "evaluation.tally", "project_id": 987654}
+    await get_channel_layer().group_send("screen.xingfu", layer_message("screen.xingfu", event))
+    assert await screen.receive_nothing(timeout=0.5)
+    await screen.disconnect()

@@ -20,6 +20,7 @@ from rest_framework.authtoken.models import Token
 from websockets.asyncio.client import ClientConnection, connect
 
 from deliberation.models import EvaluationRound
+from deliberation.services import evaluation_close_due
 from tests.e2e import live
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -83,38 +84,38 @@ async def _next_event(ws: ClientConnection, kind: str, timeout: float = 5) -> di
 
 
 async def test_vote_through_one_process_reaches_a_screen_on_the_other(
-    two_servers: tuple[live.Daphne, live.Daphne], evaluating_project: Any, cast: dict[str, Any]
+    two_servers: tuple[live.Daphne, live.Daphne], evaluating_project: Any, voters: list[Any]
 ) -> None:
     a, b = two_servers
-    token = await sync_to_async(lambda: Token.objects.create(user=cast["resident"]).key)()
+    tokens = await sync_to_async(lambda: [Token.objects.create(user=v).key for v in voters[:2]])()
     url = f"{a.url}/api/v1/projects/{evaluating_project.pk}/evaluation/"
     async with _socket(b, "/ws/screen/xingfu/") as screen:
-        status, body = await asyncio.to_thread(live.api_post, url, token, {"choice": "satisfied"})
-        assert status == 201, body
+        for token in tokens:  # a batch of two (the round's tally step) is sealed and published
+            status, body = await asyncio.to_thread(
+                live.api_post, url, token, {"choice": "satisfied"}
+            )
+            assert status == 201, body
         event = await _next_event(screen, "evaluation.tally")
     assert event["project_id"] == evaluating_project.pk
-    assert (event["tally"]["votes"], event["tally"]["satisfied"]) == (1, 1)
-    assert event["tally"] == body  # the same public tally the API answered with
+    assert (body["votes"], body["satisfied"]) == (2, 2)  # the sealed public tally
 
 
-async def test_state_change_through_one_process_reaches_the_proposer_on_the_other(
+async def test_state_change_by_the_clock_reaches_the_proposer_on_the_other_process(
     two_servers: tuple[live.Daphne, live.Daphne],
     evaluating_project: Any,
     cast: dict[str, Any],
-    make_resident: Any,
+    voters: list[Any],
 ) -> None:
+    """Votes go in through server A; the evaluation window ends and the clock (``manage.py tick``,
+    a process of its own: here the test's) closes it; the proposer's socket on server B hears
+    that the project is 已结项."""
     a, b = two_servers
 
-    def prepare() -> tuple[str, str, list[str]]:
-        voters = [cast["resident"], *(make_resident() for _ in range(3))]
-        tokens = [Token.objects.create(user=v).key for v in voters]
-        return (
-            _session_cookie(cast["resident"]),
-            Token.objects.create(user=cast["clerk"]).key,
-            tokens,
-        )
+    def prepare() -> tuple[str, list[str]]:
+        tokens = [Token.objects.create(user=v).key for v in voters[:4]]
+        return _session_cookie(cast["resident"]), tokens
 
-    cookie, clerk_token, voter_tokens = await sync_to_async(prepare)()
+    cookie, voter_tokens = await sync_to_async(prepare)()
     base = f"{a.url}/api/v1/projects/{evaluating_project.pk}"
     for token in voter_tokens:
         status, body = await asyncio.to_thread(
@@ -128,10 +129,8 @@ async def test_state_change_through_one_process_reaches_the_proposer_on_the_othe
     )()
     async with _socket(b, "/ws/notifications/", cookie) as mine:
         assert (await _next_event(mine, "unread"))["unread"] >= 0
-        status, body = await asyncio.to_thread(
-            live.api_post, f"{base}/transitions/pass_evaluation/", clerk_token, {}
-        )
-        assert status == 200, body
+        closed = await sync_to_async(evaluation_close_due)()
+        assert closed == 1
         event = await _next_event(mine, "notification")
     assert event["notification"]["kind"] == "project.state"
     assert event["notification"]["project_id"] == evaluating_project.pk

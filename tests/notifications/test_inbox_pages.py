@@ -152,3 +152,138 @@ def test_preferences_page_warns_when_there_is_no_email_address(db: None, client_
         client_for(make_user("no-mail")).get(reverse("notification-preferences")).content.decode()
     )
     assert "还没有邮箱地址" in html
+
+
+# --- in the reader's language ------------------------------------------------------------------
+def _in(client: Any, language: str) -> Any:
+    client.cookies["django_language"] = language
+    return client
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("zh-hans", "“路灯”状态变为：初审"),
+        ("zh-hant", "“路灯”狀態變為：初審"),
+        ("en", "is now: Initial review"),
+    ],
+)
+def test_the_inbox_shows_each_notification_in_the_readers_language(
+    alice: Any, client_for: Any, language: str, expected: str
+) -> None:
+    notify(
+        recipients=[alice.pk], kind="project.state", params={"title": "路灯", "state": "screening"}
+    )
+    html = _in(client_for(alice), language).get(reverse("notification-list")).content.decode()
+    assert expected in html
+
+
+def test_choosing_a_language_while_logged_in_is_remembered(alice: Any, client_for: Any) -> None:
+    from notifications.models import LanguagePreference
+
+    response = client_for(alice).post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert response.status_code == 302
+    assert LanguagePreference.objects.get(user=alice).language == "en"
+    client_for(alice).post("/i18n/setlang/", {"language": "zh-hant", "next": "/"})
+    assert LanguagePreference.objects.get(user=alice).language == "zh-hant"
+
+
+def test_a_language_chosen_before_logging_in_is_kept(alice: Any, client: Any) -> None:
+    from notifications.models import LanguagePreference
+
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert not LanguagePreference.objects.exists()  # nobody to remember it for yet
+    client.post(reverse("login"), {"username": "alice", "password": "yishi-test-pw"})
+    assert LanguagePreference.objects.get(user=alice).language == "en"
+
+
+# --- the timeline and the ledger in the reader's language --------------------------------------
+def test_timeline_notes_are_shown_in_the_readers_language(
+    evaluating_project: Any, client: Any
+) -> None:
+    url = reverse("project-detail", args=[evaluating_project.pk])
+    english = _in(client, "en").get(url).content.decode()
+    assert "Co-signatures reached the threshold" in english
+    assert "present 3/3, for 3, against 0" in english
+    assert "附议人数达到门槛" not in english
+    traditional = _in(client, "zh-hant").get(url).content.decode()
+    assert "表決結果：出席 3/3" in traditional
+
+
+def test_ledger_memos_are_shown_in_the_readers_language(evaluating_project: Any) -> None:
+    from django.utils import translation
+
+    from projects.models import LedgerEntry
+    from projects.texts import memo_text
+
+    entries = LedgerEntry.objects.filter(project=evaluating_project).order_by("pk")
+    assert [e.memo for e in entries] == ["项目批准", "开工拨付预付款"]  # the site's language
+    with translation.override("en"):
+        assert [e.memo_text for e in entries] == [
+            "Project allocation",
+            "Advance released at the start of work",
+        ]
+        # an entry written before memos had a code: a fixed memo is still translated,
+        # a person's words stay as written
+        assert (
+            memo_text("", None, "评议通过拨付尾款") == "Holdback released after a passed evaluation"
+        )
+        assert memo_text("", None, "王师傅的材料费") == "王师傅的材料费"
+
+
+# --- 关注 -----------------------------------------------------------------------------------------
+def test_follow_and_unfollow_a_project(
+    evaluating_project: Any, make_resident: Any, client_for: Any
+) -> None:
+    from projects.models import ProjectFollower
+
+    neighbour = make_resident("neighbour")
+    client = client_for(neighbour)
+    url = reverse("project-detail", args=[evaluating_project.pk])
+    assert "关注后，项目有进展时会通知您" in client.get(url).content.decode()
+    response = client.post(reverse("project-follow", args=[evaluating_project.pk]), follow=True)
+    assert "取消关注" in response.content.decode()
+    assert ProjectFollower.objects.filter(project=evaluating_project, user=neighbour).exists()
+    client.post(reverse("project-unfollow", args=[evaluating_project.pk]))
+    assert not ProjectFollower.objects.filter(project=evaluating_project, user=neighbour).exists()
+
+
+def test_the_proposer_is_told_they_hear_every_step(
+    evaluating_project: Any, cast: dict[str, Any], client_for: Any
+) -> None:
+    url = reverse("project-detail", args=[evaluating_project.pk])
+    html = client_for(cast["resident"]).get(url).content.decode()
+    assert "您是提议人" in html
+    assert reverse("project-follow", args=[evaluating_project.pk]) not in html
+
+
+def test_follow_needs_login_and_post(evaluating_project: Any, client: Any) -> None:
+    url = reverse("project-follow", args=[evaluating_project.pk])
+    assert client.post(url).status_code == 302  # to the login page
+    assert reverse("login") in client.post(url)["Location"]
+
+
+# --- a resident's 待办: the votes waiting for them -----------------------------------------------
+def test_a_residents_inbox_lists_the_votes_waiting_for_them(
+    evaluating_project: Any,
+    make_resident: Any,
+    other_community: Any,
+    client_for: Any,
+) -> None:
+    from django.utils import timezone
+
+    from deliberation import services
+    from deliberation.models import EvaluationRoll
+
+    rnd = evaluating_project.evaluation_rounds.get()
+    voter = EvaluationRoll.objects.filter(round=rnd).order_by("pk").first().user  # type: ignore[union-attr]
+    newcomer = make_resident("newcomer")  # registered after the roll was frozen
+    elsewhere = make_resident("elsewhere", where=other_community)
+    html = client_for(voter).get(reverse("inbox")).content.decode()
+    assert "等您投票" in html
+    assert evaluating_project.title in html
+    assert timezone.localtime(rnd.closes_at).strftime("%Y-%m-%d %H:%M") in html
+    for outsider in (newcomer, elsewhere):
+        assert "等您投票" not in client_for(outsider).get(reverse("inbox")).content.decode()
+    services.evaluation_vote(project=evaluating_project, by=voter, choice="satisfied")
+    assert "等您投票" not in client_for(voter).get(reverse("inbox")).content.decode()

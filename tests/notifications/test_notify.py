@@ -236,9 +236,9 @@ def test_committee_is_told_when_a_decision_is_due(
         by=cast["clerk"],
         params={"assessed_cost": "800.00", "plan": "更换灯具", "duration_days": 3},
     )
-    actions.act(
-        project=project, name="recommend", by=cast["council"], params={"reason": "建议实施"}
-    )
+    from meetings.demo import council_meeting
+
+    council_meeting(project=project, secretary=cast["clerk"], members=[cast["council"]])
     for key in ("committee", "committee2", "committee3"):
         assert Notification.objects.filter(
             recipient=cast[key], kind="task.new", project_id=project.pk
@@ -285,3 +285,157 @@ def test_escalation_is_emailed_to_the_street_supervisor(
     escalations = [m for m in mail.outbox if m.to == ["supervisor@example.org"]]
     assert len(escalations) == 1
     assert project.title in escalations[0].subject
+
+
+# --- what happened, told in the reader's language --------------------------------------------
+def test_a_notification_is_stored_as_its_kind_and_parameters(db: None) -> None:
+    alice = make_user("alice-p")
+    [n] = notify(
+        recipients=[alice.pk],
+        kind="project.state",
+        params={"title": "楼道照明改造", "state": "screening"},
+        project_id=7,
+    )
+    n.refresh_from_db()
+    assert n.params == {"title": "楼道照明改造", "state": "screening"}
+    assert n.verb == "“楼道照明改造”状态变为：初审"  # the site's language, for the admin
+    assert "is now: Initial review" in n.text_in("en")
+    assert n.text_in("zh-hant") == "“楼道照明改造”狀態變為：初審"
+
+
+def test_rows_written_before_parameters_keep_their_text(db: None) -> None:
+    alice = make_user("alice-old")
+    n = Notification.objects.create(recipient=alice, kind="project.state", verb="旧的通知文字")
+    assert n.text_in("en") == "旧的通知文字"
+
+
+def test_live_push_is_in_each_recipients_language(
+    db: None, django_capture_on_commit_callbacks: Any, published: list[Any]
+) -> None:
+    from notifications.services import language_preference_set
+
+    reads_english, reads_chinese = make_user("en-reader"), make_user("zh-reader")
+    language_preference_set(user=reads_english, language="en")
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(
+            recipients=[reads_english.pk, reads_chinese.pk],
+            kind="task.new",
+            params={"title": "screening", "project": "路灯"},
+        )
+    verbs = {group: event["notification"]["verb"] for group, event in published}
+    assert "New task: Screen the proposal" in verbs[f"user.{reads_english.pk}"]
+    assert verbs[f"user.{reads_chinese.pk}"] == "新待办：初审提议 —— “路灯”"
+
+
+def test_email_is_written_in_the_recipients_language(
+    db: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    from notifications.services import language_preference_set
+
+    clerk = make_user("clerk-en", email="clerk@example.org")  # reminders are emailed by default
+    language_preference_set(user=clerk, language="en")
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(
+            recipients=[clerk.pk],
+            kind="task.reminder",
+            params={"title": "assessing", "project": "路灯"},
+            project_title="路灯",
+        )
+    [message] = mail.outbox
+    assert "Task due: Feasibility assessment" in message.subject
+    assert "Task due: Feasibility assessment" in message.body
+
+
+def test_an_unknown_language_falls_back_to_the_sites(db: None) -> None:
+    from notifications.services import language_preference_set
+
+    assert language_preference_set(user=make_user("x"), language="fr") is None
+
+
+# --- quiet: a step that is over no longer counts as unread -----------------------------------
+def test_a_state_change_retires_what_was_said_about_the_previous_step(db: None) -> None:
+    clerk, resident, follower = make_user("clerk-s"), make_user("res-s"), make_user("fol-s")
+    [task] = notify(
+        recipients=[clerk.pk],
+        kind="task.new",
+        params={"title": "screening", "project": "灯"},
+        project_id=5,
+    )
+    [invite] = notify(
+        recipients=[resident.pk],
+        kind="evaluation.opened",
+        params={"title": "灯", "n": 1},
+        project_id=5,
+    )
+    [earlier] = notify(
+        recipients=[follower.pk],
+        kind="project.state",
+        params={"title": "灯", "state": "screening"},
+        project_id=5,
+    )
+    [elsewhere] = notify(
+        recipients=[clerk.pk],
+        kind="task.new",
+        params={"title": "screening", "project": "门"},
+        project_id=6,
+    )
+    [now] = notify(
+        recipients=[follower.pk],
+        kind="project.state",
+        params={"title": "灯", "state": "closed"},
+        project_id=5,
+    )
+    unread = set(Notification.objects.filter(read_at__isnull=True).values_list("pk", flat=True))
+    assert unread == {elsewhere.pk, now.pk}
+    assert Notification.objects.filter(pk__in=[task.pk, invite.pk, earlier.pk]).count() == 3
+
+
+def _walk_to_assessing(
+    project: Any, community: Any, cast: dict[str, Any], cosigners: list[Any]
+) -> Any:
+    from deliberation import actions
+
+    for person in cosigners:
+        services.cosign_add(project=project, by=person)
+    return actions.act(project=project, name="accept", by=cast["clerk"])
+
+
+def test_followers_hear_milestones_and_the_proposer_every_step(
+    cast: dict[str, Any], community: Any, make_resident: Any
+) -> None:
+    project = new_project(community, cast["resident"], submit=True)
+    cosigners = [make_resident() for _ in range(community.cosign_threshold)]
+    project = _walk_to_assessing(project, community, cast, cosigners)
+    assert project.state == State.ASSESSING
+
+    def states_told(user: Any) -> list[str]:
+        return [
+            (n.params or {}).get("state", "")
+            for n in Notification.objects.filter(
+                recipient=user, kind="project.state", project_id=project.pk
+            ).order_by("pk")
+        ]
+
+    assert states_told(cast["resident"]) == ["screening", "assessing"]
+    assert states_told(cosigners[0]) == ["screening"]  # the clerk's own step is not news to them
+    assert states_told(cast["outsider"]) == []
+
+
+def test_whoever_unfollows_no_longer_hears(
+    cast: dict[str, Any], community: Any, make_resident: Any
+) -> None:
+    from projects.services import project_unfollow
+
+    project = new_project(community, cast["resident"], submit=True)
+    cosigners = [make_resident() for _ in range(community.cosign_threshold)]
+    for person in cosigners[:-1]:
+        services.cosign_add(project=project, by=person)
+    project_unfollow(project=project, user=cosigners[0])
+    services.cosign_add(project=project, by=cosigners[-1])  # meets the threshold: screening
+    told = set(
+        Notification.objects.filter(kind="project.state", project_id=project.pk).values_list(
+            "recipient_id", flat=True
+        )
+    )
+    assert cosigners[0].pk not in told
+    assert cosigners[1].pk in told

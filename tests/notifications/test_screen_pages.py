@@ -44,10 +44,10 @@ def test_screen_needs_no_login_and_embeds_the_open_evaluation(
 
 
 def test_snapshot_tallies_satisfaction_and_turnout(
-    client: Any, evaluating_project: Any, cast: dict[str, Any], make_resident: Any
+    client: Any, evaluating_project: Any, voters: list[Any]
 ) -> None:
-    services.evaluation_vote(project=evaluating_project, by=cast["resident"], choice="satisfied")
-    services.evaluation_vote(project=evaluating_project, by=make_resident(), choice="dissatisfied")
+    services.evaluation_vote(project=evaluating_project, by=voters[0], choice="satisfied")
+    services.evaluation_vote(project=evaluating_project, by=voters[1], choice="dissatisfied")
     [board] = snapshot_of(client)["evaluations"]
     tally = board["tally"]
     eligible = EvaluationRound.objects.get(project=evaluating_project).eligible
@@ -86,9 +86,9 @@ def test_unknown_community_is_404(client: Any, db: None) -> None:
 
 
 def test_closed_round_moves_to_recent_results(
-    client: Any, evaluating_project: Any, cast: dict[str, Any], make_resident: Any
+    client: Any, evaluating_project: Any, cast: dict[str, Any], voters: list[Any]
 ) -> None:
-    for person in [cast["resident"], *[make_resident() for _ in range(3)]]:
+    for person in voters[:4]:
         services.evaluation_vote(project=evaluating_project, by=person, choice="satisfied")
     EvaluationRound.objects.filter(project=evaluating_project).update(
         closes_at=timezone.now() - timedelta(minutes=1)
@@ -117,6 +117,9 @@ def test_open_budget_ballot_standings_are_shown_most_votes_first(
         )
         for title, cost in (("楼道照明改造", "20000.00"), ("中心花园健身角", "60000.00"))
     )
+    voters = [make_resident() for _ in range(3)]  # on the roll frozen when the round opens
+    community.tally_step = 3  # the three ballots are sealed, and shown, together
+    community.save(update_fields=["tally_step"])
     rnd = ballots.round_create(
         community=community,
         by=cast["committee"],
@@ -126,8 +129,8 @@ def test_open_budget_ballot_standings_are_shown_most_votes_first(
         project_ids=[lights.pk, gym.pk],
     )
     ballots.round_open(round=rnd, by=cast["committee"])
-    for choice in ([lights], [lights, gym], [lights]):
-        ballots.ballot_cast(round=rnd, by=make_resident(), project_ids=[str(p.pk) for p in choice])
+    for voter, choice in zip(voters, ([lights], [lights, gym], [lights]), strict=True):
+        ballots.ballot_cast(round=rnd, by=voter, project_ids=[str(p.pk) for p in choice])
     [standing] = snapshot_of(client)["ballots"]
     assert standing["round_id"] == rnd.pk and standing["voters"] == 3
     assert [(e["name"], e["votes"]) for e in standing["entries"]] == [
@@ -172,7 +175,7 @@ def test_supervisor_of_another_street_does_not_see_it(
 ) -> None:
     elsewhere = make_user("elsewhere")
     Membership.objects.create(
-        user=elsewhere, role=Role.SUPERVISOR, street=Street.objects.create(name="别的街道")
+        user=elsewhere, role=Role.SUPERVISOR, place=Street.objects.create(name="别的街道")
     )
     html = client_for(elsewhere).get(reverse("supervision-overdue")).content.decode()
     assert overdue_project.title not in html

@@ -42,7 +42,10 @@ def to_evaluation(
     project = act(
         "assess", clerk, assessed_cost="12000.00", plan="更换 24 盏 LED 灯", duration_days=10
     )
-    project = act("recommend", council, reason="议事会出席 5 人，一致建议实施")
+    from meetings.demo import council_meeting
+
+    council_meeting(project=project, secretary=clerk, members=[council])
+    project.refresh_from_db()
     decision = services.decision_open(
         project=project, by=committee[0], motion="approve", amount="12000.00"
     )
@@ -54,7 +57,10 @@ def to_evaluation(
     )
     project.refresh_from_db()
     project = act("start_execution", clerk)
-    project = act("deliver", clerk, report="已完工，验收合格")
+    project = act("deliver", clerk, report="已完工，申请验收")
+    from deliberation.execution import acceptance_sign
+
+    acceptance_sign(project=project, by=council, passed=True)
     project.refresh_from_db()
     assert project.state == State.EVALUATING, project.state
     return project

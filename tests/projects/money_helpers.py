@@ -100,6 +100,7 @@ FORWARD = [
     State.DECIDING,
     State.PUBLICIZING,
     State.EXECUTING,
+    State.ACCEPTING,
     State.EVALUATING,
 ]
 
@@ -125,7 +126,13 @@ def step(project: Project, cast: dict[str, Any], *, amount: Amount = "10000.00")
             duration_days=10,
         )
     if s == State.DELIBERATING:
-        return ps.project_recommend(project=project, by=cast["council"], reason="议事会建议实施")
+        from meetings.texts import item_result
+
+        vote = item_result(
+            body="council", meeting="议事会会议", matter="建议实施", outcome="carried",
+            present=1, total=1, quorum=1, yes=1, no=0, abstain=0, recused=0,
+        )  # fmt: skip
+        return ps.project_recommend(project=project, by=cast["council"], note=vote)
     if s == State.DECIDING:
         return ps.project_approve(project=project, by=cast["committee"], amount=str(_d(amount)))
     if s == State.PUBLICIZING:
@@ -135,6 +142,8 @@ def step(project: Project, cast: dict[str, Any], *, amount: Amount = "10000.00")
         return ps.project_start_execution(project=project, by=cast["clerk"])
     if s in (State.EXECUTING,):
         return ps.project_deliver(project=project, by=cast["clerk"], report="已完工")
+    if s == State.ACCEPTING:  # the inspectors' count, as its service fires it (no workflow)
+        return ps.project_accepted(project=project)
     if s == State.RECTIFYING:
         return ps.project_finish_rectification(project=project, by=cast["clerk"], report="已整改")
     raise AssertionError(f"no step forward from {s}")

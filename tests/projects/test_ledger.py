@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from notifications.texts import Text
 from projects import ledger
 from projects import services as ps
 from projects.errors import Conflict, Forbidden, Invalid
@@ -136,6 +137,13 @@ def test_upheld_objection_returns_allocation(project_in: Any, cast: dict[str, An
     p = ps.project_uphold_objection(project=p, by=cast["committee"], reason="选址有争议")
     assert p.state == State.DECIDING
     assert_money(p, allocated=0, released=0, available=FUND)
+    # an upheld objection calls for a hearing before the committee decides again (issue 16)
+    with pytest.raises(Conflict, match="听证会"):
+        ps.project_approve(project=p, by=cast["committee"], amount="15000.00")
+    assert_money(p, allocated=0, released=0, available=FUND)
+    p = ps.project_hearing_held(
+        project=p, by=cast["clerk"], note=Text("hearing.held", {"meeting": "听证会", "speakers": 2})
+    )
     ps.project_approve(project=p, by=cast["committee"], amount="15000.00")
     assert_money(p, allocated="15000.00", available=FUND - Decimal("15000"))
 

@@ -36,6 +36,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from notifications.texts import Text
 from projects import ledger
 from projects import services as ps
 from projects.errors import Conflict, Invalid
@@ -228,8 +229,14 @@ class LedgerMachine(RuleBasedStateMachine):
         p = self._project(pick, State.PUBLICIZING)
         assert p is not None
         Project.objects.filter(pk=p.pk).update(has_pending_objection=True)
+        p = ps.project_uphold_objection(project=p, by=self.cast["committee"], reason="异议成立")
+        # the hearing an upheld objection calls for, held before the committee decides again
         self._track(
-            ps.project_uphold_objection(project=p, by=self.cast["committee"], reason="异议成立")
+            ps.project_hearing_held(
+                project=p,
+                by=self.cast["clerk"],
+                note=Text("hearing.held", {"meeting": "听证会", "speakers": 0}),
+            )
         )
 
     @precondition(_has(*ledger.EXPENDITURE_STATES))

@@ -134,7 +134,7 @@ def test_project_money(project_in: Any, cast: dict[str, Any], community: Any) ->
 def test_street_statement_api_for_supervisors(
     community: Any, cast: dict[str, Any], fund: Fund
 ) -> None:
-    path = f"/api/v1/streets/{community.street_id}/statements/{this_month()}/"
+    path = f"/api/v1/streets/{community.place.parent_id}/statements/{this_month()}/"
     r = api(cast["supervisor"]).get(path)
     assert r.status_code == 200
     assert r.json()["communities"][0]["closing"]["available"] == "1000000.00"

@@ -303,7 +303,7 @@ def test_admin_shows_ledger_read_only(
         "/admin/projects/projectevent/",
         "/admin/projects/community/",
         "/admin/projects/membership/",
-        "/admin/projects/street/",
+        "/admin/projects/place/",
         "/admin/projects/grid/",
         "/admin/projects/comment/",
     ):

@@ -223,7 +223,7 @@ def test_street_view_is_for_the_streets_supervisors(
     cast: dict[str, Any],
     client_for: Any,
 ) -> None:
-    path = f"/streets/{community.street_id}/statements/{YEAR}-02/"
+    path = f"/streets/{community.place.parent_id}/statements/{YEAR}-02/"
     r = client_for(cast["supervisor"]).get(path)
     html = r.content.decode()
     assert r.status_code == 200
@@ -239,7 +239,7 @@ def test_street_view_csv(
     two_months: dict[str, Any], community: Community, cast: dict[str, Any], client_for: Any
 ) -> None:
     r = client_for(cast["supervisor"]).get(
-        f"/streets/{community.street_id}/statements/{YEAR}-02.csv"
+        f"/streets/{community.place.parent_id}/statements/{YEAR}-02.csv"
     )
     rows = csv_rows(r)
     assert rows[0][0] == "社区"
@@ -256,12 +256,12 @@ def test_street_view_query_count_does_not_grow_with_communities(
     community: Community, cast: dict[str, Any], client_for: Any
 ) -> None:
     client = client_for(cast["supervisor"])
-    path = f"/streets/{community.street_id}/statements/{YEAR}-02/"
+    path = f"/streets/{community.place.parent_id}/statements/{YEAR}-02/"
     with CaptureQueriesContext(connection) as few:
         client.get(path)
     with at(datetime(YEAR, 2, 5, 9)):
         for i in range(6):
-            c = Community.objects.create(street=community.street, name=f"社区{i}", slug=f"s{i}")
+            c = Community.objects.create(parent=community.parent, name=f"社区{i}", slug=f"s{i}")
             f = Fund.objects.create(community=c, year=YEAR)
             ledger.appropriate(fund=f, amount="1000", by=cast["supervisor"])
     with CaptureQueriesContext(connection) as many:

@@ -56,6 +56,11 @@ class Command(BaseCommand):
                 _("%(path)s 第 %(line)d 行：%(message)s")
                 % {"path": path.name, "line": exc.line, "message": exc.message}
             ) from None
+        for warning in election.warnings:  # e.g. a vote naming a project twice, counted once
+            self.stderr.write(
+                _("%(path)s 第 %(line)d 行：%(message)s")
+                % {"path": path.name, "line": warning.line, "message": warning.message}
+            )
         try:
             with transaction.atomic():
                 rnd = ballots.round_import(

@@ -1,20 +1,21 @@
 """``manage.py pb_outcome FILE.pb --rule RULE [--json]``: the winners of a Pabulib election.
 
-Prints the selected project ids, one per line in selection order, or with ``--json`` the object
-``{"selected": [...], "cost": "..."}`` (total cost as an exact decimal string). Without ``--rule``
-the file's META ``rule`` is used when it is one this project implements. Uses only the pure
-modules :mod:`deliberation.pabulib` and :mod:`deliberation.rules` (no database). A malformed file
-is refused with a :class:`~django.core.management.base.CommandError` naming the line.
+The same as the ``yishi-pb`` console script (:mod:`deliberation.pb_cli`), which does not start
+Django and so starts much faster; this command stays for those used to ``manage.py``. Prints the
+selected project ids, one per line in selection order, or with ``--json`` the object
+``{"selected": [...], "cost": "..."}``. Without ``--rule`` the file's META ``rule`` is used when it
+is one this project implements. Lines the reader accepted with a warning (a vote naming a project
+twice, counted once) are reported on standard error. A malformed file is refused with a
+:class:`~django.core.management.base.CommandError` naming the line.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from deliberation import pabulib, rules
+from deliberation import pb_cli, rules
 
 
 class Command(BaseCommand):
@@ -38,21 +39,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         path = options["path"]
         try:
-            election = pabulib.read(path)
-        except pabulib.PabulibError as exc:
-            raise CommandError(f"{path}: {exc}") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CommandError(f"cannot read {path}: {exc}") from None
-        try:
-            result = rules.outcome(election, options["rule"])
-        except (rules.RuleError, ValueError) as exc:
-            raise CommandError(f"{path}: {exc}") from None
-        if options["json"]:
-            payload = {
-                "selected": list(result.selected),
-                "cost": rules.decimal_string(result.total_cost),
-            }
-            self.stdout.write(json.dumps(payload, ensure_ascii=False))
-        else:
-            for project_id in result.selected:
-                self.stdout.write(project_id)
+            result, warnings = pb_cli.compute(path, options["rule"])
+        except pb_cli.PbError as exc:
+            raise CommandError(str(exc)) from None
+        for warning in warnings:
+            self.stderr.write(f"{path}: {warning}")
+        for line in pb_cli.render(result, as_json=options["json"]):
+            self.stdout.write(line)

@@ -1,12 +1,17 @@
-"""Build the demo street: two communities, grids, the named users, a fund each, and projects
-standing in every state — all made through the services, so each has its real audit trail.
+"""Build the demo street: two communities, grids, the named users, a fund each, projects
+standing in every state, a budget round open for voting and one already counted, a project one
+co-sign short of its threshold and a few tasks past their due date — all made through the
+services, so each has its real audit trail. Where the story needs days to pass (a counted round,
+an overdue task), time is moved with time-machine while seeding, never by editing rows.
 
 Idempotent: a second run changes nothing. Refuses to run with DEBUG off unless ``--force``.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -16,10 +21,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from deliberation import actions, services
+from accounts import demo as accounts_demo
+from deliberation import actions, ballots, demo_execution, execution, services
 from deliberation.models import EvaluationRound
+from meetings import demo as meetings_demo
 from projects import ledger
 from projects.models import Community, Fund, Grid, Membership, Project, Role, State, Street
+from projects.models.places import Place, PlaceKind
+from residents import demo as residents_demo
 
 PASSWORD = "yishi-demo"  # noqa: S105 - published demo password
 STREET = "幸福街道"
@@ -147,6 +156,47 @@ PROJECTS: list[tuple[str, str, str, str, str, str]] = [
         State.FAILED,
     ),
 ]
+# Projects the council has discussed, put to the residents in a budget round instead:
+# (title, summary, category, location, assessed cost). The first four are in the OPEN round of
+# 幸福里社区; the last four in the CLOSED (counted) round of 和平社区.
+ROUND_PROJECTS: list[tuple[str, str, str, str, str]] = [
+    (
+        "社区食堂适老化改造",
+        "活动中心食堂加装扶手、防滑地面和低位取餐台。",
+        "elderly",
+        "活动中心",
+        "85000.00",
+    ),
+    ("楼道扶手加装", "1—4号楼楼道加装扶手，方便老人上下楼。", "elderly", "1—4号楼", "60000.00"),
+    (
+        "儿童阅读角",
+        "活动中心二楼辟出儿童阅读角，添置书架和绘本。",
+        "children",
+        "活动中心二楼",
+        "40000.00",
+    ),
+    ("北门路灯增设", "北门至公交站一段没有路灯，夜里回家不安全。", "lighting", "北门", "120000.00"),
+    (
+        "小区监控补盲",
+        "车棚和后门没有监控，电动车电瓶屡次被盗。",
+        "safety",
+        "车棚、后门",
+        "90000.00",
+    ),
+    (
+        "口袋公园座椅",
+        "口袋公园只有两张长椅，增设座椅和遮阳伞。",
+        "greening",
+        "口袋公园",
+        "30000.00",
+    ),
+    ("楼顶防水维修", "2号楼顶层漏水，住户天花板发霉。", "other", "2号楼", "160000.00"),
+    ("快递柜遮雨棚", "快递柜露天摆放，雨天取件淋雨。", "other", "南门", "25000.00"),
+]
+# Targets seeded that many days ago, so their task is past its due date (5 days) today and shows
+# on the supervisors' overdue list.
+OVERDUE_DAYS = 9
+OVERDUE_TARGETS = (State.SCREENING, State.DECIDING)
 ORDER = [
     State.DRAFT,
     State.COLLECTING,
@@ -189,12 +239,14 @@ class Command(BaseCommand):
         return user
 
     def _seed(self) -> None:
-        street = Street.objects.create(name=STREET)
-        a = Community.objects.create(
-            street=street, name="幸福里社区", slug="xingfuli", cosign_threshold=10
+        city = Place.objects.create(kind=PlaceKind.CITY, name="示范市")
+        district = Place.objects.create(kind=PlaceKind.DISTRICT, name="示范区", parent=city)
+        street = Street.objects.create(name=STREET, parent=district)
+        a = Community.objects.create_under(
+            street, name="幸福里社区", slug="xingfuli", cosign_threshold=10
         )
-        b = Community.objects.create(
-            street=street, name="和平社区", slug="heping", cosign_threshold=8
+        b = Community.objects.create_under(
+            street, name="和平社区", slug="heping", cosign_threshold=8
         )
         grids = {
             c.pk: [Grid.objects.create(community=c, name=f"第{i}网格") for i in (1, 2, 3)]
@@ -230,7 +282,7 @@ class Command(BaseCommand):
                 Membership.objects.create(user=user, role=role, community=c)
                 self.staff.setdefault((c.pk, role), []).append(user)
         supervisor = self._user("supervisor1", "街道监督员")
-        Membership.objects.create(user=supervisor, role=Role.SUPERVISOR, street=street)
+        Membership.objects.create(user=supervisor, role=Role.SUPERVISOR, place=street)
         year = timezone.localdate().year
         for c, amount in ((a, "1200000.00"), (b, "1000000.00")):
             fund = Fund.objects.create(community=c, year=year, name=f"{c.name}{year}年公益事业经费")
@@ -239,12 +291,83 @@ class Command(BaseCommand):
             )
         for index, (title, summary, category, location, cost, target) in enumerate(PROJECTS):
             community = a if index < 12 or target == State.WITHDRAWN else b
-            self._project(
-                community, index, title, summary, category, location, Decimal(cost), target
-            )
+            # The clerk's 初审 and the committee's decision in 幸福里社区 have waited too long.
+            days = OVERDUE_DAYS if community == a and target in OVERDUE_TARGETS else 0
+            with _days_ago(days):
+                self._project(
+                    community, index, title, summary, category, location, Decimal(cost), target
+                )
         # A few in the second community too, so the street view has something to compare.
         for index, (title, summary, category, location, cost, target) in enumerate(PROJECTS[:3]):
             self._project(b, index + 3, title, summary, category, location, Decimal(cost), target)
+        self._closed_round(b)
+        self._open_round(a)
+        accounts_demo.seed(self.stdout)
+        meetings_demo.seed(self.stdout)
+        demo_execution.seed(self.stdout)
+        residents_demo.seed(self.stdout)
+
+    # --- budget rounds --------------------------------------------------------------------
+    def _round_projects(
+        self, c: Community, rows: list[tuple[str, str, str, str, str]]
+    ) -> list[Project]:
+        return [
+            self._project(
+                c, 20 + i, title, summary, category, location, Decimal(cost), State.DELIBERATING
+            )
+            for i, (title, summary, category, location, cost) in enumerate(rows)
+        ]
+
+    def _closed_round(self, c: Community) -> None:
+        """和平社区 voted two weeks ago; the committee counted the round when it closed, so its
+        results page explains each project and the winners went on to the committee's decision."""
+        committee = self.staff[(c.pk, Role.COMMITTEE)][0]
+        start = timezone.now() - timedelta(days=14)
+        with time_travel(start):
+            entries = self._round_projects(c, ROUND_PROJECTS[4:])
+            rnd = ballots.round_create(
+                community=c,
+                by=committee,
+                title=f"{c.name}{start.year}年度微实事预算投票",
+                description="议事会推荐的四个项目，预算 20 万元，每户选出您支持的项目。",
+                rule="greedy",
+                budget="200000.00",
+                closes_at=start + timedelta(days=7),
+                project_ids=[p.pk for p in entries],
+            )
+            rnd = ballots.round_open(round=rnd, by=committee)
+            # Each resident approves the projects they support (by position in ``entries``).
+            picks = [(0, 1), (0, 2), (0,), (1, 3), (0, 1, 3), (2,), (0, 3), (1,), (0, 1), (2, 3)]
+            for voter, pick in zip(self.residents[c.pk], picks, strict=False):
+                ballots.ballot_cast(
+                    round=rnd, by=voter, project_ids=[str(entries[i].pk) for i in pick]
+                )
+        with time_travel(start + timedelta(days=7, hours=1)):
+            ballots.round_close(round=rnd, by=committee)
+
+    def _open_round(self, c: Community) -> None:
+        """幸福里社区's round is open for a few more days; some neighbours have voted already."""
+        committee = self.staff[(c.pk, Role.COMMITTEE)][0]
+        now = timezone.now()
+        with time_travel(now - timedelta(days=2)):
+            entries = self._round_projects(c, ROUND_PROJECTS[:4])
+            rnd = ballots.round_create(
+                community=c,
+                by=committee,
+                title=f"{c.name}{now.year}年度微实事预算投票",
+                description="议事会推荐的四个项目，预算 25 万元，选出您支持的项目（可多选）。",
+                rule="greedy",
+                budget="250000.00",
+                closes_at=now + timedelta(days=4),
+                project_ids=[p.pk for p in entries],
+            )
+            rnd = ballots.round_open(round=rnd, by=committee)
+            # resident1 has not voted yet: the demo's first resident can cast the ballot.
+            picks = [(0, 1), (1, 2), (0, 3), (2,), (0, 1, 2)]
+            for voter, pick in zip(self.residents[c.pk][1:], picks, strict=False):
+                ballots.ballot_cast(
+                    round=rnd, by=voter, project_ids=[str(entries[i].pk) for i in pick]
+                )
 
     # --- projects -------------------------------------------------------------------------
     def _project(
@@ -257,13 +380,12 @@ class Command(BaseCommand):
         location: str,
         cost: Decimal,
         target: str,
-    ) -> None:
-        from projects.services import project_create
+    ) -> Project:
+        from deliberation.actions import create as project_create
 
         residents = self.residents[c.pk]
         proposer = residents[index % len(residents)]
         clerk = self.staff[(c.pk, Role.CLERK)][0]
-        council = self.staff[(c.pk, Role.COUNCIL)][0]
         committee = self.staff[(c.pk, Role.COMMITTEE)]
         p = project_create(
             by=proposer,
@@ -279,36 +401,39 @@ class Command(BaseCommand):
             return actions.act(project=p, name=name, by=by, params=params)
 
         if target == State.DRAFT:
-            return
+            return p
         p = act("submit", proposer)
         if target == State.WITHDRAWN:
-            actions.act(
+            return actions.act(
                 project=p, name="withdraw", by=proposer, params={"reason": "物业已答应处理"}
             )
-            return
         others = [r for r in residents if r != proposer]
+        # Co-signers differ from project to project, as in a real community (so nobody is on
+        # every project and hears of every step).
+        shift = (index * 7) % len(others)
+        others = others[shift:] + others[:shift]
         if target == State.LAPSED:
             services.cosign_add(project=p, by=others[0])
             Project.objects.filter(pk=p.pk).update(
                 cosign_deadline=timezone.now() - timedelta(minutes=1)
             )
             services.cosign_expire_due()
-            return
+            return p
         if target == State.COLLECTING:
-            for r in others[:4]:
+            # One co-sign short of the threshold; resident1 (not among them) can be the last.
+            for r in [r for r in others if r != residents[0]][: c.cosign_threshold - 1]:
                 services.cosign_add(project=p, by=r)
-            return
+            return p
         for r in others[: c.cosign_threshold]:
             services.cosign_add(project=p, by=r)
         p.refresh_from_db()
         if target == State.SCREENING:
-            return
+            return p
         if target == State.REJECTED:
-            act("reject", clerk, reason="超出公益事业经费使用范围，且与居民急需事项关联不大")
-            return
+            return act("reject", clerk, reason="超出公益事业经费使用范围，且与居民急需事项关联不大")
         p = act("accept", clerk, reason="符合公益事业经费使用范围")
         if target == State.ASSESSING:
-            return
+            return p
         p = act(
             "assess",
             clerk,
@@ -317,10 +442,19 @@ class Command(BaseCommand):
             duration_days=30,
         )
         if target == State.DELIBERATING:
-            return
-        p = act("recommend", council, reason="议事会协商：出席 5 人，4 人赞成实施，建议党委批准。")
+            return p
+        members = self.staff[(c.pk, Role.COUNCIL)]
+        meetings_demo.council_meeting(
+            project=p,
+            secretary=clerk,
+            members=members,
+            choices=["yes"] * (len(members) - 1) + ["abstain"],
+            title=f"居民议事会会议：{title}",
+            minutes=f"议事会成员 {len(members)} 人出席，达到法定人数。经讨论，建议党委批准实施。",
+        )
+        p.refresh_from_db()
         if target == State.DECIDING:
-            return
+            return p
         d = services.decision_open(
             project=p, by=committee[0], motion="approve", amount=cost, reason="按评估金额批准"
         )
@@ -329,15 +463,18 @@ class Command(BaseCommand):
         services.decision_close(decision=d, by=committee[0], minutes="党委会议记名表决，全体赞成。")
         p.refresh_from_db()
         if target == State.PUBLICIZING:
-            return
+            return p
         Project.objects.filter(pk=p.pk).update(
             publicity_ends_at=timezone.now() - timedelta(minutes=1)
         )
         p.refresh_from_db()
         p = act("start_execution", clerk, reason="公示期满无异议，开工")
         if target == State.EXECUTING:
-            return
-        p = act("deliver", clerk, report="已完工，服务中心会同居民代表验收合格。")
+            return p
+        p = act("deliver", clerk, report="已完工，申请验收。")
+        for inspector in self.staff[(c.pk, Role.COUNCIL)]:  # 验收: every inspector signs
+            execution.acceptance_sign(project=p, by=inspector, passed=True)
+        p.refresh_from_db()
         voters = residents[:12]
         if target == State.EVALUATING:
             for r, choice in zip(
@@ -354,7 +491,7 @@ class Command(BaseCommand):
                 strict=True,
             ):
                 services.evaluation_vote(project=p, by=r, choice=choice)
-            return
+            return p
         passing = ["satisfied"] * 8 + ["basically_satisfied"] * 2 + ["dissatisfied"]
         failing = ["dissatisfied"] * 6 + ["satisfied"] * 4
         rounds_by_target: dict[str, list[list[str]]] = {
@@ -372,3 +509,23 @@ class Command(BaseCommand):
             p = services.evaluation_close(project=p, by=clerk)
             if p.state == State.RECTIFYING and n + 1 < len(rounds):
                 p = act("finish_rectification", clerk, report="已按居民意见整改。")
+        return p
+
+
+def time_travel(when: datetime) -> Any:
+    """Move the clock to ``when`` (ticking on) for the ``with`` block, with time-machine (a dev
+    dependency, installed by ``make install``)."""
+    try:
+        import time_machine
+    except ImportError as exc:  # pragma: no cover - the demo runs from the dev install
+        raise CommandError("seed_demo needs time-machine: run `make install`.") from exc
+    return time_machine.travel(when, tick=True)
+
+
+@contextmanager
+def _days_ago(days: int) -> Iterator[None]:
+    if not days:
+        yield
+        return
+    with time_travel(timezone.now() - timedelta(days=days)):
+        yield

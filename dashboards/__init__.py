@@ -1,0 +1,1 @@
+"""Dashboards of a place (city, district, street, community) for a period."""

@@ -1,0 +1,78 @@
+"""The hall screen's meeting page in headless Chromium: a member signing in and voting through
+the API change attendance and the vote counts on the open page, without a reload."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.e2e import live
+from tests.e2e.conftest import ARTIFACTS, Stack
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+SHOTS = ARTIFACTS / "meeting_screen"
+
+
+def seed_meeting(stack: Stack, slug: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.e2e.seed_meeting", "--slug", slug],
+        cwd=live.ROOT,
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def read(driver: Any, selector: str, attribute: str = "") -> str:
+    return str(
+        driver.execute_script(
+            "const e = document.querySelector(arguments[0]);"
+            "return e ? (arguments[1] ? e.getAttribute(arguments[1]) : e.innerText) : '';",
+            selector,
+            attribute,
+        )
+        or ""
+    ).strip()
+
+
+def test_the_meeting_screen_follows_sign_in_and_votes_without_reload(
+    browser: Any, stack: Stack
+) -> None:
+    data = stack.seed("screen-meeting", voters=2)
+    meeting = seed_meeting(stack, data["slug"])
+    browser.get(f"{stack.server.url}/screen/{data['slug']}/meeting/")
+    WebDriverWait(browser, 10).until(
+        lambda d: d.find_element(By.ID, "conn").get_attribute("data-state") == "open"
+    )
+    browser.execute_script("window.__sameDocument = true;")
+    assert read(browser, '[data-field="quorum"]', "data-present") == "0"
+    assert read(browser, '[data-count="yes"]') == "0"
+
+    base = f"{stack.server.url}/api/v1"
+    status, body = live.api_post(
+        f"{base}/meetings/{meeting['meeting_id']}/signin/", meeting["council"], {"how": "qr"}
+    )
+    assert status == 200, body
+    WebDriverWait(browser, 5).until(
+        lambda d: read(d, '[data-field="quorum"]', "data-present") == "1"
+    )
+    assert read(browser, '[data-field="quorum"]', "data-reached") == "1"
+    status, body = live.api_post(
+        f"{base}/meeting-items/{meeting['item_id']}/votes/", meeting["council"], {"choice": "yes"}
+    )
+    assert status == 201, body
+    WebDriverWait(browser, 5).until(lambda d: read(d, '[data-count="yes"]') == "1")
+    assert read(browser, '[data-count="no"]') == "0"
+    assert browser.execute_script("return window.__sameDocument === true;")  # no reload
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SHOTS / "screen-after-vote.png"))
