@@ -488,6 +488,11 @@ def acceptance_sign(
     if len(reasons) > 2000:
         raise Invalid(_("理由不能超过 2000 字"), errors={"reasons": [_("过长")]})
     checks = list(checks)
+    if passed and any(not c.passed for c in checks):
+        raise Invalid(
+            _("有查验项不合格，不能签字验收合格"),
+            errors={"checks": [_("有查验项不合格，请签字验收不合格并写明理由")]},
+        )
     if not passed and not reasons:
         failed_notes = [c.note.strip() for c in checks if not c.passed and c.note.strip()]
         reasons = "；".join(failed_notes)

@@ -119,6 +119,25 @@ def test_acceptance_passes_when_every_inspector_signed_and_a_majority_passed(
 
 
 @pytest.mark.django_db
+def test_an_inspector_cannot_sign_passed_over_a_failed_item(
+    executing: Project, cast: dict[str, Any]
+) -> None:
+    project = deliver(executing, cast)
+    item = AcceptanceInspection.objects.get(project=project).items.first()
+    assert item is not None
+    failed = [ex.CheckInput(item=item.pk, passed=False, note="2 号灯不亮")]
+    with pytest.raises(Invalid) as refused:
+        ex.acceptance_sign(project=project, by=cast["council"], passed=True, checks=failed)
+    assert "checks" in refused.value.errors
+    assert not AcceptanceInspection.objects.get(project=project).signatures.exists()
+    # Signed as failed, the failed item's note is the reason.
+    ex.acceptance_sign(project=project, by=cast["council"], passed=False, checks=failed)
+    project.refresh_from_db()
+    assert project.state == State.EXECUTING
+    assert ProjectEvent.objects.get(project=project, action="not_accepted").reason == "2 号灯不亮"
+
+
+@pytest.mark.django_db
 def test_failed_acceptance_returns_to_execution_with_reasons_then_passes(
     executing: Project, cast: dict[str, Any]
 ) -> None:

@@ -444,10 +444,24 @@ def acceptance(w: Walk, pk: int, *, passed: bool) -> None:
     w.as_("council", PHONE)
     w.go(f"/projects/{pk}/")
     w.look("acceptance")
+    tick_items(w, pk, fail_first=not passed)
     if passed:
         w.press(f"/projects/{pk}/acceptance/sign/", value="1")
     else:
         w.press(f"/projects/{pk}/acceptance/sign/", value="0", reasons="5 楼两盏灯不亮。")
+
+
+def tick_items(w: Walk, pk: int, *, fail_first: bool = False) -> None:
+    """Decide every checklist item (none is pre-ticked, and the form will not send without):
+    the first one failed when ``fail_first``, the rest passed."""
+    form = w.form(f"/projects/{pk}/acceptance/sign/")
+    items = form.find_elements(By.CSS_SELECTOR, "fieldset.check-item")
+    assert items, "the acceptance form lists the checklist"
+    for n, item in enumerate(items):
+        verdict = "fail" if fail_first and n == 0 else "pass"
+        radio = item.find_element(By.CSS_SELECTOR, f"input[type=radio][value={verdict}]")
+        assert not radio.is_selected(), "no item is decided for the inspector"
+        radio.click()
 
 
 def evaluate(w: Walk, pk: int, choices: dict[str, str], *, look: bool = True) -> None:

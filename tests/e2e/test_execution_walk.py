@@ -30,7 +30,7 @@ from projects.models import (
     State,
 )
 from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.test_cycle_walk import PHONE, Walk, driver, photo, town  # noqa: F401
+from tests.e2e.test_cycle_walk import PHONE, Walk, driver, photo, tick_items, town  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -148,13 +148,13 @@ def test_progress_and_acceptance_on_phones(
         w.d.find_element(By.CSS_SELECTOR, f"#id_representatives_{res5.pk}").click()  # picked
         w.press(f"/projects/{pk}/acceptance/representatives/")
         w.look("acceptance-open")
-        form = w.form(f"/projects/{pk}/acceptance/sign/")
-        form.find_elements(By.CSS_SELECTOR, "input[type=radio][value=fail]")[0].click()
+        tick_items(w, pk, fail_first=True)
         w.press(f"/projects/{pk}/acceptance/sign/", value="0", reasons="2 号路灯不亮。")
         assert Project.objects.get(pk=pk).state == State.ACCEPTING  # res5 still to sign
         w.look("council-signed")
         w.as_("res5", PHONE)
         w.go(f"/projects/{pk}/")
+        tick_items(w, pk)
         w.press(f"/projects/{pk}/acceptance/sign/", value="1")
         assert Project.objects.get(pk=pk).state == State.EXECUTING  # 1 of 2: no majority
         back = ProjectEvent.objects.get(project_id=pk, action="not_accepted")
@@ -167,6 +167,7 @@ def test_progress_and_acceptance_on_phones(
         for who in ("council", "res5"):
             w.as_(who, PHONE)
             w.go(f"/projects/{pk}/")
+            tick_items(w, pk)
             w.press(f"/projects/{pk}/acceptance/sign/", value="1")
         assert Project.objects.get(pk=pk).state == State.EVALUATING
         w.look("accepted-evaluating")
