@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from projects import ledger
+from projects.community_rules import RULE_GROUPS
 from projects.models import (
     Comment,
     Community,
@@ -119,36 +120,7 @@ class CommunityAdmin(HistoryAdmin, admin.ModelAdmin[Community]):
     inlines = [GridInline]
     fieldsets = [
         (None, {"fields": ["parent_place", "name", "slug"]}),
-        (_("附议"), {"fields": ["cosign_threshold", "cosign_window_days"]}),
-        (
-            _("决策与公示"),
-            {
-                "fields": [
-                    "committee_quorum_numerator",
-                    "committee_quorum_denominator",
-                    "hearing_amount",
-                    "publicity_days",
-                    "task_due_days",
-                ]
-            },
-        ),
-        (
-            _("群众评议"),
-            {
-                "fields": [
-                    "evaluation_days",
-                    "pass_rate",
-                    "min_turnout",
-                    "max_rectification_rounds",
-                    "evaluation_per_household",
-                ]
-            },
-        ),
-        (
-            _("验收"),
-            {"fields": ["acceptance_pass_numerator", "acceptance_pass_denominator"]},
-        ),
-        (_("经费"), {"fields": ["advance_ratio"]}),
+        *[(title, {"fields": names}) for title, names in RULE_GROUPS],  # type: ignore[list-item]
     ]
 
 

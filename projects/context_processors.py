@@ -19,6 +19,7 @@ _SECTIONS = (
     ("/rounds/", "rounds"),
     ("/board/", "board"),
     ("/communities/", "board"),
+    ("/rules/", "rules"),
     ("/inbox/", "inbox"),
     ("/notifications/", "notifications"),
     ("/funds/", "funds"),

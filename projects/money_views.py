@@ -34,7 +34,7 @@ from projects.models import (
 from projects.models.money import ContributorKind
 from projects.models.places import Place, supervised_places, supervised_q
 from projects.selectors import projects_visible_to, user_has_role
-from projects.web_errors import handle_domain_errors
+from projects.web_errors import attach_to_form, handle_domain_errors
 
 ENTRIES_PER_PAGE = 50
 
@@ -211,7 +211,7 @@ def fund_create(request: HttpRequest) -> HttpResponse:
                     carry_over=data["carry_over"],
                 )
             except YishiError as exc:
-                _attach(form, exc)
+                attach_to_form(form, exc)
                 status = exc.status
             else:
                 return redirect("money-fund", pk=fund.pk)
@@ -283,15 +283,6 @@ def project_money(request: HttpRequest, pk: int) -> HttpResponse:
         "money/project_money.html",
         {"project": project, "project_url": _project_url(project)},
     )
-
-
-def _attach(form: forms.Form, exc: YishiError) -> None:
-    """Put a domain error's messages on the form's fields, and its sentence on the form."""
-    for name, messages in (getattr(exc, "errors", None) or {}).items():
-        if name in form.fields:
-            for message in messages:
-                form.add_error(name, message)
-    form.add_error(None, exc.message)
 
 
 class ExpenditureForm(forms.Form):
@@ -395,7 +386,7 @@ def expenditure_new(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except YishiError as exc:
             form.is_valid()
-            _attach(form, exc)
+            attach_to_form(form, exc)
             status = exc.status
         else:
             return redirect(_project_url(project))
@@ -445,7 +436,7 @@ def cofunding_new(request: HttpRequest, pk: int) -> HttpResponse:
                 )
         except YishiError as exc:
             form.is_valid()
-            _attach(form, exc)
+            attach_to_form(form, exc)
             status = exc.status
         else:
             return redirect(_project_url(project))
@@ -478,7 +469,7 @@ def entry_reverse(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except YishiError as exc:
             form.is_valid()
-            _attach(form, exc)
+            attach_to_form(form, exc)
             status = exc.status
         else:
             return redirect(back)

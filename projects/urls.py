@@ -4,13 +4,15 @@ a project's ledger and the clerk's forms."""
 from django.urls import path, re_path
 
 from projects import money_views as v
-from projects import ui_views
+from projects import rules_views, ui_views
 
 MONTH = r"(?P<month>\d{4}-\d{2})"
 
 urlpatterns = [
     path("board/", ui_views.public_board, name="public-board"),
     path("settings/text-size/", ui_views.text_size, name="text-size"),
+    path("rules/", rules_views.rules_index, name="rules-index"),
+    path("communities/<slug:slug>/rules/", rules_views.community_rules, name="community-rules"),
     path("communities/<slug:slug>/statements/", v.statement_index, name="money-statements"),
     re_path(
         rf"^communities/(?P<slug>[-\w]+)/statements/{MONTH}\.(?P<fmt>csv)$",

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -35,3 +36,12 @@ def handle_domain_errors(view: Callable[..., HttpResponse]) -> Callable[..., Htt
             return redirect(back)
 
     return wrapper
+
+
+def attach_to_form(form: forms.BaseForm, exc: YishiError) -> None:
+    """Put a domain error's messages on the form's fields, and its sentence on the form."""
+    for name, field_messages in (getattr(exc, "errors", None) or {}).items():
+        if name in form.fields:
+            for message in field_messages:
+                form.add_error(name, message)
+    form.add_error(None, exc.message)
