@@ -37,7 +37,7 @@ class PercentField(forms.DecimalField):
             return f"{value * 100:.1f}".removesuffix(".0")
         return value
 
-    def to_python(self, value: Any) -> Decimal | None:
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
         number = super().to_python(value)  # "80.00" is 80: trailing zeros are not precision
         return None if number is None else number.normalize()
 
@@ -63,7 +63,9 @@ class RulesForm(forms.ModelForm[Community]):
         for name in rules.PERCENT_FIELDS:
             old = self.fields[name]
             self.fields[name] = PercentField(
-                label=_("%(label)s（%%）") % {"label": old.label}, help_text=old.help_text, required=old.required
+                label=_("%(label)s（%%）") % {"label": old.label},
+                help_text=old.help_text,
+                required=old.required,
             )
         for field in self.fields.values():
             if isinstance(field.widget, forms.NumberInput):
