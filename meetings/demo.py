@@ -1,18 +1,22 @@
-"""Demo content for meetings (``seed_demo`` calls :func:`seed`), and :func:`council_meeting`,
-the whole council meeting on one project — convened, attended, voted, closed — which the demo
-seed, the tests and the benchmarks use wherever a project must pass the council's step."""
+"""Demo content for meetings (``seed_demo`` calls :func:`seed`), and whole meetings on one
+project, each convened, attended, voted or heard, closed and minuted: :func:`council_meeting`
+(which the demo seed, the tests and the benchmarks use wherever a project must pass the
+council's step), :func:`committee_meeting` (the committee's roll-call hosted in its meeting) and
+:func:`hearing` (a 听证会 where residents speak, held before the committee decides a large
+project)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.utils import timezone
 
 from meetings import services
-from meetings.models import AgendaItem, Body
+from meetings.models import AgendaItem, Body, Meeting
 from projects.models import Community, Membership, Project, Role, State
 
 
@@ -54,6 +58,81 @@ def council_meeting(
     return item
 
 
+def committee_meeting(
+    *,
+    project: Project,
+    secretary: User,
+    members: Sequence[User],
+    amount: Decimal,
+    reason: str = "",
+    minutes: str = "",
+    title: str = "社区党委会会议",
+) -> AgendaItem:
+    """Convene a committee meeting with ``project`` (in 党委决策) on the agenda, sign
+    ``members`` in, put the project to the committee's roll-call on approving ``amount``, let
+    every member present vote 赞成, close the item (which approves the project) and the meeting;
+    with ``minutes``, write and publish them too."""
+    now = timezone.now()
+    meeting = services.meeting_create(
+        community=project.community,
+        by=secretary,
+        body=Body.COMMITTEE,
+        title=title,
+        starts_at=now,
+        ends_at=now + timedelta(hours=2),
+        place="社区党群服务中心会议室",
+        items=[services.ItemSpec(f"是否批准实施“{project.title}”", project)],
+    )
+    services.meeting_open(meeting=meeting, by=secretary)
+    for member in members:
+        services.meeting_confirm(meeting=meeting, by=member)
+        services.attendance_sign(meeting=meeting, by=member)
+    item = services.item_open_rollcall(
+        item=meeting.items.get(), by=secretary, motion="approve", amount=amount, reason=reason
+    )
+    for member in members:
+        services.item_vote(item=item, by=member, choice="yes")
+    item = services.item_close(item=item, by=secretary)
+    services.meeting_close(meeting=meeting, by=secretary)
+    if minutes:
+        mn = services.minutes_write(meeting=meeting, by=secretary, body=minutes, objection_days=0)
+        services.minutes_publish(minutes=mn, by=secretary)
+    return item
+
+
+def hearing(
+    *,
+    project: Project,
+    secretary: User,
+    speakers: Sequence[tuple[User, str, str, str]],
+    minutes: str,
+    title: str = "听证会",
+) -> Meeting:
+    """Hold a hearing (听证会) on ``project``: each of ``speakers`` (resident, topic, what they
+    said, what was answered) signs up and is heard; the minutes, published, record that the
+    hearing was held, so the committee may decide."""
+    now = timezone.now()
+    meeting = services.meeting_create(
+        community=project.community,
+        by=secretary,
+        body=Body.HEARING,
+        title=title,
+        starts_at=now,
+        ends_at=now + timedelta(hours=2),
+        place="社区党群服务中心议事厅",
+        items=[services.ItemSpec(f"听取居民对“{project.title}”的意见", project)],
+    )
+    services.meeting_open(meeting=meeting, by=secretary)
+    for resident, topic, said, answered in speakers:
+        speaker = services.hearing_signup(meeting=meeting, by=resident, topic=topic)
+        services.attendance_sign(meeting=meeting, by=resident)
+        services.hearing_record(speaker=speaker, by=secretary, summary=said, answer=answered)
+    services.meeting_close(meeting=meeting, by=secretary)
+    mn = services.minutes_write(meeting=meeting, by=secretary, body=minutes, objection_days=0)
+    services.minutes_publish(minutes=mn, by=secretary)
+    return meeting
+
+
 def seed(stdout: Any = None) -> None:
     """Per community with a council: an upcoming council meeting whose agenda holds the projects
     still in 议事会协商 (the past meetings, minutes published, come from the demo lifecycle:
@@ -85,3 +164,31 @@ def seed(stdout: Any = None) -> None:
         )
         if stdout is not None:
             stdout.write(f"meetings: {community.name}: 1 upcoming council meeting")
+    # An upcoming committee meeting on the projects awaiting the committee's decision.
+    for community in Community.objects.order_by("pk"):
+        secretary = (
+            Membership.objects.filter(community=community, role=Role.COMMITTEE)
+            .select_related("user")
+            .order_by("user_id")
+            .first()
+        )
+        deciding = list(
+            Project.objects.filter(community=community, state=State.DECIDING).order_by("pk")[:3]
+        )
+        if secretary is None or not deciding:
+            continue
+        start = (timezone.localtime() + timedelta(days=2)).replace(
+            hour=15, minute=0, second=0, microsecond=0
+        )
+        services.meeting_create(
+            community=community,
+            by=secretary.user,
+            body=Body.COMMITTEE,
+            title="社区党委会会议",
+            starts_at=start,
+            ends_at=start + timedelta(hours=2),
+            place="社区党群服务中心会议室",
+            items=[services.ItemSpec(f"是否批准实施“{p.title}”", p) for p in deciding],
+        )
+        if stdout is not None:
+            stdout.write(f"meetings: {community.name}: 1 upcoming committee meeting")

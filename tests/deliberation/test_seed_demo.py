@@ -93,3 +93,25 @@ def test_what_the_demo_people_find(demo: None) -> None:
     overdue = _login("supervisor1").get("/supervision/overdue/").content.decode()
     for title in ("非机动车充电棚", "5号楼雨水管网改造", "小区监控补盲"):
         assert title in overdue
+    # The meetings of the cycle: past council and committee meetings with published minutes, a
+    # hearing held before the committee decides a project over the hearing amount, and upcoming
+    # council and committee meetings with their agendas.
+    from meetings.models import Body, Meeting
+
+    deciding = Project.objects.get(title="5号楼雨水管网改造", community__slug="xingfuli")
+    assert deciding.state == State.DECIDING and deciding.hearing_held_at is not None
+    hearing = Meeting.objects.get(body=Body.HEARING, items__project=deciding)
+    assert hearing.speakers.filter(recorded_at__isnull=False).count() == 2
+    page = resident.get(f"/meetings/{hearing.pk}/").content.decode()
+    assert "费用是否合理" in page and "询价三家" in page
+    for body in (Body.COUNCIL, Body.COMMITTEE):
+        past = Meeting.objects.filter(body=body, status=Meeting.Status.CLOSED)
+        assert past.filter(minutes__published_at__isnull=False).exists()
+        assert Meeting.objects.filter(body=body, status=Meeting.Status.PLANNED).exists()
+    decided = Project.objects.get(title="中心花园健身角", community__slug="xingfuli")
+    roll = decided.decisions.get()
+    assert roll.in_meeting and roll.result == "carried"
+    upcoming = Meeting.objects.get(
+        body=Body.COMMITTEE, status=Meeting.Status.PLANNED, community__slug="xingfuli"
+    )
+    assert upcoming.items.filter(project=deciding).exists()

@@ -193,6 +193,7 @@ ROUND_PROJECTS: list[tuple[str, str, str, str, str]] = [
     ("楼顶防水维修", "2号楼顶层漏水，住户天花板发霉。", "other", "2号楼", "160000.00"),
     ("快递柜遮雨棚", "快递柜露天摆放，雨天取件淋雨。", "other", "南门", "25000.00"),
 ]
+HEARING = Decimal("200000.00")
 # Targets seeded that many days ago, so their task is past its due date (5 days) today and shows
 # on the supervisors' overdue list.
 OVERDUE_DAYS = 9
@@ -242,11 +243,12 @@ class Command(BaseCommand):
         city = Place.objects.create(kind=PlaceKind.CITY, name="示范市")
         district = Place.objects.create(kind=PlaceKind.DISTRICT, name="示范区", parent=city)
         street = Street.objects.create(name=STREET, parent=district)
+        # Projects over 200,000 yuan need a hearing (听证会) before the committee decides.
         a = Community.objects.create_under(
-            street, name="幸福里社区", slug="xingfuli", cosign_threshold=10
+            street, name="幸福里社区", slug="xingfuli", cosign_threshold=10, hearing_amount=HEARING
         )
         b = Community.objects.create_under(
-            street, name="和平社区", slug="heping", cosign_threshold=8
+            street, name="和平社区", slug="heping", cosign_threshold=8, hearing_amount=HEARING
         )
         grids = {
             c.pk: [Grid.objects.create(community=c, name=f"第{i}网格") for i in (1, 2, 3)]
@@ -453,14 +455,40 @@ class Command(BaseCommand):
             minutes=f"议事会成员 {len(members)} 人出席，达到法定人数。经讨论，建议党委批准实施。",
         )
         p.refresh_from_db()
+        if actions.hearing_required(p):
+            speakers = [
+                (
+                    residents[(index + 3) % len(residents)],
+                    "施工期间的出行",
+                    "施工期间车辆和行人怎么走？老人出门不方便。",
+                    "分段施工，每段不超过两周，保留一侧通道，并在楼下张贴告示。",
+                ),
+                (
+                    residents[(index + 5) % len(residents)],
+                    "费用是否合理",
+                    "二十多万是不是太贵了，有没有比价？",
+                    "服务中心询价三家，评估成本取最低的合格报价，明细在项目页公示。",
+                ),
+            ]
+            meetings_demo.hearing(
+                project=p,
+                secretary=clerk,
+                speakers=speakers,
+                title=f"听证会：{title}",
+                minutes=f"听证会就“{title}”听取居民意见，2 位居民发言，服务中心逐一答复。",
+            )
+            p.refresh_from_db()
         if target == State.DECIDING:
             return p
-        d = services.decision_open(
-            project=p, by=committee[0], motion="approve", amount=cost, reason="按评估金额批准"
+        meetings_demo.committee_meeting(
+            project=p,
+            secretary=committee[0],
+            members=committee,
+            amount=cost,
+            reason="按评估金额批准",
+            title=f"社区党委会会议：{title}",
+            minutes=f"党委委员 {len(committee)} 人出席，记名表决，全体赞成，按评估金额批准。",
         )
-        for member in committee:
-            services.decision_vote(decision=d, by=member, choice="yes")
-        services.decision_close(decision=d, by=committee[0], minutes="党委会议记名表决，全体赞成。")
         p.refresh_from_db()
         if target == State.PUBLICIZING:
             return p
