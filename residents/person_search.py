@@ -1,7 +1,11 @@
-"""Picking a person on a staff page: search by name, phone (whole, masked as 138****1234, or a
-part) or address, within the communities the page allows; each result shows the name, the phone
-as the viewer may see it (``accounts.privacy`` decides) and the address. Works without
-JavaScript: a GET search, then the chosen person's id is posted with the form."""
+"""Picking a person by who they are, not by their username — the one search behind every person
+picker (the staff-roles and unit pages here; the acceptance representatives through
+``residents.pickers``): by name, phone (whole, masked as 138****1234, or a part) or address
+(the household, or the building / unit / room of an approved declaration), within the
+communities the page allows, optionally only their current residents. Each result shows the
+name (``accounts.privacy.display_name``), the phone as the viewer may see it
+(``accounts.privacy.phone_for``) and the address. Works without JavaScript: a GET search, then
+the chosen person's id is posted with the form."""
 
 from __future__ import annotations
 
@@ -46,8 +50,51 @@ def _phone_parts(q: str) -> list[str] | None:
     return [p for p in re.split(r"\*+", compact.lstrip("+")) if p]
 
 
-def memberships_in(communities: QuerySet[Community]) -> QuerySet[Membership]:
-    return Membership.objects.current().filter(community__in=communities, user__is_active=True)
+_ADDRESS_MARKS = re.compile(r"[栋幢座单元号室楼\-\s#]")
+
+
+def memberships_in(
+    communities: QuerySet[Community], *, residents_only: bool = False
+) -> QuerySet[Membership]:
+    """The current memberships (of residents only, with ``residents_only``) of active accounts in
+    ``communities``: who a picker may find and who a posted choice is checked against."""
+    rows = Membership.objects.residents() if residents_only else Membership.objects.current()
+    return rows.filter(community__in=communities, user__is_active=True)
+
+
+def _declared(communities: QuerySet[Community], user_ids: list[int]) -> dict[tuple[int, int], str]:
+    """(user, community) → the address of their latest approved declaration there."""
+    from residents.models import Declaration, address_text
+
+    rows = (
+        Declaration.objects.filter(
+            community__in=communities, user_id__in=user_ids, status=Declaration.Status.APPROVED
+        )
+        .order_by("user_id", "community_id", "-decided_at", "-pk")
+        .values_list("user_id", "community_id", "building", "unit", "room")
+    )
+    out: dict[tuple[int, int], str] = {}
+    for uid, cid, building, unit, room in rows:
+        out.setdefault((uid, cid), address_text(building, unit, room))
+    return out
+
+
+def _address_match(communities: QuerySet[Community], q: str) -> Q:
+    """People whose approved declaration's address holds ``q`` (``3栋2单元502``, ``502``)."""
+    from django.db.models.functions import Concat
+
+    from residents.models import Declaration
+
+    key = _ADDRESS_MARKS.sub("", q)
+    if not key:
+        return Q(pk__in=[])
+    declared = (
+        Declaration.objects.filter(community__in=communities, status=Declaration.Status.APPROVED)
+        .annotate(key=Concat("building", "unit", "room"))
+        .filter(Q(key__icontains=key) | Q(room__iexact=key))
+        .values("user_id")
+    )
+    return Q(user_id__in=declared)
 
 
 def _full_number(q: str) -> str | None:
@@ -64,11 +111,17 @@ def _full_number(q: str) -> str | None:
 
 
 def search(
-    *, viewer: Any, communities: QuerySet[Community], q: str, anyone_by_number: bool = False
+    *,
+    viewer: Any,
+    communities: QuerySet[Community],
+    q: str,
+    anyone_by_number: bool = False,
+    residents_only: bool = False,
 ) -> list[Found]:
-    """People holding a current role in ``communities`` who match ``q`` (case-insensitive). With
-    ``anyone_by_number``, a whole mobile number also finds a person outside them (a new member
-    of staff who lives elsewhere): only the whole number, never a part or a name."""
+    """People holding a current role (a resident's, with ``residents_only``) in ``communities``
+    who match ``q`` (case-insensitive), at most 20. With ``anyone_by_number``, a whole mobile
+    number also finds a person outside them (a new member of staff who lives elsewhere): only
+    the whole number, never a part or a name."""
     q = " ".join((q or "").split())[:60]
     if len(q) < MIN_LENGTH:
         return []
@@ -78,6 +131,7 @@ def search(
         | Q(user__last_name__icontains=q)
         | Q(user__username__iexact=q)
         | Q(household__icontains=q)
+        | _address_match(communities, q)
     )
     if parts:
         phone = Q()
@@ -85,17 +139,22 @@ def search(
             phone &= Q(user__phone__number__contains=part)
         match |= phone
     rows = (
-        memberships_in(communities)
+        memberships_in(communities, residents_only=residents_only)
         .filter(match)
         .select_related("user__phone", "community")
         .order_by("user_id", "-household", "pk")
     )
     found: dict[int, Found] = {}
-    for m in rows[: LIMIT * 4]:
+    rows_seen = list(rows[: LIMIT * 4])
+    declared = _declared(communities, [m.user_id for m in rows_seen])
+    several = len({m.community_id for m in rows_seen}) > 1
+    for m in rows_seen:
         if m.user_id in found:
             continue
         assert m.community is not None
-        address = f"{m.community.name} {m.household}".strip()
+        address = declared.get((m.user_id, m.community.pk)) or m.household
+        if several:  # which community, when the results span more than one
+            address = f"{m.community.name} {address}".strip()
         found[m.user_id] = Found(
             user=m.user,
             name=display_name(m.user),

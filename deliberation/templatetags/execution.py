@@ -87,7 +87,11 @@ def acceptance_panel(context: Any) -> dict[str, Any]:
         "picker_query": query,
         "picker_anchor": "acceptance",
         "picker_name": "representatives",
-        "picker_results": pickers.search_residents(project.community, query) if query else [],
+        "picker_results": pickers.search_residents(
+            project.community, query, context["request"].user
+        )
+        if query
+        else [],
         "current": current,
         "tally": acceptance_tally(current) if current else None,
         "signed": signed,
