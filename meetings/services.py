@@ -42,7 +42,15 @@ from notifications.events import project_group, publish_on_commit, screen_group
 from notifications.services import notify
 from notifications.texts import Text, iso
 from projects.errors import Conflict, Forbidden, Invalid
-from projects.models import Community, Membership, Project, ProjectEvent, Role, State
+from projects.models import (
+    Community,
+    Membership,
+    Project,
+    ProjectEvent,
+    ProjectFollower,
+    Role,
+    State,
+)
 from projects.selectors import user_has_role
 
 # The community role whose members make up each body (a hearing is open to residents).
@@ -57,7 +65,8 @@ MAX_OBJECTION_DAYS = 30
 
 # --- who is who --------------------------------------------------------------------------------
 def body_members(community: Community, body: str) -> QuerySet[Membership]:
-    return Membership.objects.filter(community=community, role=BODY_ROLE[body])
+    """The body's current members (a hearing's body is the community's residents)."""
+    return Membership.objects.current().filter(community=community, role=BODY_ROLE[body])
 
 
 def is_member(user: Any, meeting: Meeting) -> bool:
@@ -114,8 +123,8 @@ def _present_members(meeting: Meeting) -> set[int]:
 
 def meeting_quorum(meeting: Meeting) -> Quorum:
     """Members of the body signed in, against the quorum of the whole body."""
-    if meeting.body == Body.HEARING:
-        total = Invitation.objects.filter(meeting=meeting).count()
+    if meeting.body == Body.HEARING:  # open to every resident: no roll to count against
+        total = len(_present_members(meeting))
     else:
         total = body_members(meeting.community, meeting.body).count()
     return Quorum(
@@ -237,6 +246,16 @@ def _clean_text(value: str, *, field: str, max_length: int, required: bool = Tru
     return value
 
 
+def _hearing_invitees(community: Community, specs: Sequence[ItemSpec]) -> list[int]:
+    """The current residents who proposed or follow a project on the hearing's agenda."""
+    projects = [s.project.pk for s in specs if s.project is not None]
+    involved = set(
+        ProjectFollower.objects.filter(project_id__in=projects).values_list("user_id", flat=True)
+    ) | set(Project.objects.filter(pk__in=projects).values_list("proposer_id", flat=True))
+    residents = body_members(community, Body.HEARING).filter(user_id__in=involved)
+    return sorted(set(residents.values_list("user_id", flat=True)))
+
+
 def meeting_create(
     *,
     community: Community,
@@ -250,8 +269,9 @@ def meeting_create(
     items: Sequence[ItemSpec] = (),
     invitees: Iterable[User] | None = None,
 ) -> Meeting:
-    """Convene a meeting: its agenda, and invitations (by default every member of the council /
-    committee; a hearing invites whom it names). Each invitee is notified with the agenda."""
+    """Convene a meeting: its agenda, and invitations (by default every current member of the
+    council / committee; a hearing, open to every resident, by default invites the residents who
+    proposed or follow a project on its agenda). Each invitee is notified with the agenda."""
     if body not in Body.values:
         raise Invalid(_("未知的会议类型"), errors={"body": [_("无效选项")]})
     title = _clean_text(title, field="title", max_length=120)
@@ -294,7 +314,9 @@ def meeting_create(
                 for n, s in enumerate(specs, start=1)
             ]
         )
-        if invitees is None:
+        if invitees is None and body == Body.HEARING:
+            people = _hearing_invitees(community, specs)
+        elif invitees is None:
             people = list(
                 body_members(community, body).values_list("user_id", flat=True).distinct()
             )

@@ -239,3 +239,45 @@ def test_api_exposes_speakers_and_signs_up(
     assert r.status_code == 200, r.content
     assert r.json()["speakers"][0]["topic"] == "灯"
     assert c.post(f"/api/v1/meetings/{m.pk}/hearing/signup/", {}, format="json").status_code == 409
+
+
+def test_a_hearing_invites_the_proposer_and_followers_not_every_resident(
+    deciding: Project, community: Community, cast: dict[str, Any], make_resident: Any
+) -> None:
+    follower = make_resident("follower")
+    ps.project_follow(project=deciding, user=follower)
+    bystanders = [make_resident(f"bystander{i}") for i in range(3)]
+    m = hearing(community, cast["clerk"], deciding)
+    invited = set(m.invitations.values_list("member_id", flat=True))
+    assert invited >= {deciding.proposer_id, follower.pk}
+    assert not invited & {b.pk for b in bystanders}
+    # still open to every resident: a bystander signs up to speak and signs in
+    services.hearing_signup(meeting=m, by=bystanders[0], topic="噪音")
+    services.meeting_open(meeting=m, by=cast["clerk"])
+    services.attendance_sign(meeting=m, by=bystanders[0])
+    page = Client().get(f"/meetings/{m.pk}/").content.decode()
+    assert "已签到 1 人" in page and "法定人数" not in page.split('id="agenda"')[0]
+
+
+def test_a_member_who_left_the_council_is_not_invited(
+    community: Community, cast: dict[str, Any], project_in: Any
+) -> None:
+    from projects.models import Membership, Role
+    from tests.conftest import add_role, make_user
+
+    former = make_user("former_council")
+    add_role(former, community, Role.COUNCIL)
+    Membership.objects.filter(user=former).update(ended_at=timezone.now())
+    now = timezone.now()
+    m = services.meeting_create(
+        community=community,
+        by=cast["clerk"],
+        body=Body.COUNCIL,
+        title="议事会会议",
+        starts_at=now + timedelta(hours=1),
+        ends_at=now + timedelta(hours=3),
+        place="议事厅",
+        items=[services.ItemSpec("讨论", project_in(State.DELIBERATING))],
+    )
+    invited = set(m.invitations.values_list("member_id", flat=True))
+    assert cast["council"].pk in invited and former.pk not in invited
