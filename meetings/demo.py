@@ -133,62 +133,46 @@ def hearing(
     return meeting
 
 
+# The upcoming meetings: (body, convened by, projects in, title, in days, at hour, place,
+# the matter for each project)
+UPCOMING = [
+    (Body.COUNCIL, Role.CLERK, State.DELIBERATING, "居民议事会月度会议", 3, 19,
+     "社区党群服务中心议事厅", "是否建议党委批准实施“{}”"),
+    (Body.COMMITTEE, Role.COMMITTEE, State.DECIDING, "社区党委会会议", 2, 15,
+     "社区党群服务中心会议室", "是否批准实施“{}”"),
+]  # fmt: skip
+
+
 def seed(stdout: Any = None) -> None:
-    """Per community with a council: an upcoming council meeting whose agenda holds the projects
-    still in 议事会协商 (the past meetings, minutes published, come from the demo lifecycle:
-    every project past the council's step went through :func:`council_meeting`)."""
-    for community in Community.objects.order_by("pk"):
-        clerk = (
-            Membership.objects.filter(community=community, role=Role.CLERK)
-            .select_related("user")
-            .order_by("user_id")
-            .first()
-        )
-        waiting = list(
-            Project.objects.filter(community=community, state=State.DELIBERATING).order_by("pk")[:3]
-        )
-        if clerk is None or not waiting:
-            continue
-        start = (timezone.localtime() + timedelta(days=3)).replace(
-            hour=19, minute=0, second=0, microsecond=0
-        )
-        services.meeting_create(
-            community=community,
-            by=clerk.user,
-            body=Body.COUNCIL,
-            title="居民议事会月度会议",
-            starts_at=start,
-            ends_at=start + timedelta(hours=2),
-            place="社区党群服务中心议事厅",
-            items=[services.ItemSpec(f"是否建议党委批准实施“{p.title}”", p) for p in waiting],
-        )
-        if stdout is not None:
-            stdout.write(f"meetings: {community.name}: 1 upcoming council meeting")
-    # An upcoming committee meeting on the projects awaiting the committee's decision.
-    for community in Community.objects.order_by("pk"):
-        secretary = (
-            Membership.objects.filter(community=community, role=Role.COMMITTEE)
-            .select_related("user")
-            .order_by("user_id")
-            .first()
-        )
-        deciding = list(
-            Project.objects.filter(community=community, state=State.DECIDING).order_by("pk")[:3]
-        )
-        if secretary is None or not deciding:
-            continue
-        start = (timezone.localtime() + timedelta(days=2)).replace(
-            hour=15, minute=0, second=0, microsecond=0
-        )
-        services.meeting_create(
-            community=community,
-            by=secretary.user,
-            body=Body.COMMITTEE,
-            title="社区党委会会议",
-            starts_at=start,
-            ends_at=start + timedelta(hours=2),
-            place="社区党群服务中心会议室",
-            items=[services.ItemSpec(f"是否批准实施“{p.title}”", p) for p in deciding],
-        )
-        if stdout is not None:
-            stdout.write(f"meetings: {community.name}: 1 upcoming committee meeting")
+    """Per community: an upcoming council meeting whose agenda holds the projects still in
+    议事会协商, and an upcoming committee meeting on those awaiting its decision (the past
+    meetings, minutes published, come from the demo lifecycle: every project past the council's
+    step went through :func:`council_meeting`, past the committee's :func:`committee_meeting`)."""
+    for body, role, state, title, days, hour, place, matter in UPCOMING:
+        for community in Community.objects.order_by("pk"):
+            convener = (
+                Membership.objects.filter(community=community, role=role)
+                .select_related("user")
+                .order_by("user_id")
+                .first()
+            )
+            waiting = list(
+                Project.objects.filter(community=community, state=state).order_by("pk")[:3]
+            )
+            if convener is None or not waiting:
+                continue
+            start = (timezone.localtime() + timedelta(days=days)).replace(
+                hour=hour, minute=0, second=0, microsecond=0
+            )
+            services.meeting_create(
+                community=community,
+                by=convener.user,
+                body=body,
+                title=title,
+                starts_at=start,
+                ends_at=start + timedelta(hours=2),
+                place=place,
+                items=[services.ItemSpec(matter.format(p.title), p) for p in waiting],
+            )
+            if stdout is not None:
+                stdout.write(f"meetings: {community.name}: 1 upcoming {body} meeting")
