@@ -1,6 +1,6 @@
 """``manage.py seed_city [--scale 1]``: a whole city at the scale of the source reports (93
 communities in 10 districts, 3 years of 1,241 projects, ~100,000 ledger entries a year, 300,000
-residents, a million evaluation ballots), bulk-loaded and consistent (``opendata/city.py``).
+residents, a million evaluation ballots), bulk-loaded and consistent (``opendata/city/``).
 Prints each phase's time. On SQLite only a small ``--scale`` (≤ 0.05)."""
 
 from __future__ import annotations
