@@ -14,7 +14,6 @@ from typing import Any
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -24,7 +23,22 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from projects import ledger
-from projects.errors import Forbidden, Invalid
+from projects.api_serializers import (
+    ENTRY_RELATED,
+    BalancesSchema,
+    EntrySerializer,
+    FundSerializer,
+    _amount,
+    _object,
+    _text,
+    balances_dict,
+)
+from projects.api_statements import (
+    CommunityStatement,
+    CommunityStatements,
+    StreetStatement,
+)
+from projects.errors import Invalid
 from projects.models import (
     Community,
     EntryKind,
@@ -32,129 +46,8 @@ from projects.models import (
     LedgerEntry,
     Project,
 )
-from projects.models.money import ContributorKind
-from projects.models.places import Place
 from projects.parsers import JSONParser
 from projects.selectors import projects_visible_to
-
-
-# --- serializers ----------------------------------------------------------------------------
-def balances_dict(b: ledger.Balances) -> dict[str, str]:
-    return {k: str(v) for k, v in b.as_dict().items()}
-
-
-BalancesSchema = inline_serializer(
-    "Balances",
-    {
-        name: serializers.DecimalField(max_digits=20, decimal_places=2)
-        for name in [
-            *ledger.BALANCE_NAMES,
-            "available",
-            "unreleased",
-            "unspent",
-            "held",
-            "cofunded_cash",
-        ]
-    },
-)
-
-
-class EntrySerializer(serializers.ModelSerializer[LedgerEntry]):
-    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
-    amount = serializers.DecimalField(
-        max_digits=14, decimal_places=2, coerce_to_string=True, read_only=True
-    )
-    project_title = serializers.SerializerMethodField()
-    actor = serializers.SerializerMethodField()
-    reversed_by = serializers.SerializerMethodField()
-    receipt = serializers.SerializerMethodField()
-    # "" on every entry that is not co-funding: documented as part of the enum
-    contributor_kind = serializers.ChoiceField(
-        choices=ContributorKind.choices, allow_blank=True, read_only=True
-    )
-
-    class Meta:
-        model = LedgerEntry
-        fields = [
-            "id",
-            "fund",
-            "project",
-            "project_title",
-            "kind",
-            "kind_label",
-            "amount",
-            "actor",
-            "memo",
-            "reverses",
-            "reversed_by",
-            "payee",
-            "paid_on",
-            "receipt",
-            "contributor",
-            "contributor_kind",
-            "in_kind",
-            "in_kind_description",
-            "created_at",
-        ]
-        read_only_fields = fields
-
-    def get_project_title(self, obj: LedgerEntry) -> str | None:
-        return obj.project.title if obj.project_id and obj.project else None
-
-    def get_actor(self, obj: LedgerEntry) -> str | None:
-        return obj.actor.username if obj.actor_id and obj.actor else None
-
-    def get_reversed_by(self, obj: LedgerEntry) -> int | None:
-        return obj.reversed_by.pk if ledger.is_reversed(obj) else None
-
-    def get_receipt(self, obj: LedgerEntry) -> str | None:
-        if not obj.receipt:
-            return None
-        request = self.context.get("request")
-        url = obj.receipt.url
-        return request.build_absolute_uri(url) if request is not None else url
-
-
-ENTRY_RELATED = ["project", "actor", "reversed_by"]
-
-
-class FundSerializer(serializers.ModelSerializer[Fund]):
-    community = serializers.SerializerMethodField()
-    balances = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Fund
-        fields = ["id", "community", "year", "name", "balances", "created_at"]
-        read_only_fields = fields
-
-    def get_community(self, obj: Fund) -> dict[str, Any]:
-        return {"id": obj.community_id, "slug": obj.community.slug, "name": obj.community.name}
-
-    def get_balances(self, obj: Fund) -> dict[str, str]:
-        known = self.context.get("balances")
-        b = known.get(obj.pk, ledger.Balances()) if known is not None else ledger.fund_balances(obj)
-        return balances_dict(b)
-
-
-def _text(data: Any, key: str) -> Any:
-    value = data.get(key, "") if hasattr(data, "get") else ""
-    if value is None:
-        return ""
-    if isinstance(value, (dict, list)):
-        raise Invalid(_("参数 %(key)s 格式不正确") % {"key": key}, errors={key: [_("格式不正确")]})
-    return value
-
-
-def _amount(data: Any, key: str = "amount") -> Any:
-    """Amounts arrive as strings (preferred) or JSON numbers, which the parser reads as written
-    (``projects.parsers.JSONParser``: a Decimal, never a float)."""
-    return _text(data, key)
-
-
-def _object(data: Any) -> Any:
-    if not hasattr(data, "get"):
-        raise Invalid(_("请求内容必须是 JSON 对象或表单"))
-    return data
 
 
 # --- funds ----------------------------------------------------------------------------------
@@ -467,67 +360,8 @@ class EntryReverse(APIView):
         )
 
 
-# --- statements ---------------------------------------------------------------------------
-class CommunityStatements(APIView):
-    """The months that have a statement for the community (newest first)."""
-
-    permission_classes = [IsAuthenticatedOrReadOnly]
-
-    @extend_schema(
-        operation_id="v1_communities_statement_months",
-        responses=inline_serializer(
-            "StatementMonths",
-            {
-                "community": serializers.IntegerField(),
-                "months": serializers.ListField(child=serializers.CharField()),
-            },
-        ),
-    )
-    def get(self, request: Request, pk: int) -> Response:
-        community = get_object_or_404(Community, pk=pk)
-        months = [f"{m:%Y-%m}" for m in ledger.statement_months(community)]
-        return Response({"community": community.pk, "months": months})
-
-
-class CommunityStatement(APIView):
-    """The monthly public statement: opening and closing balances, the month's movement, every
-    entry with how it moved each balance, per-project figures and co-funding received."""
-
-    permission_classes = [IsAuthenticatedOrReadOnly]
-
-    @extend_schema(responses=OpenApiTypes.OBJECT)
-    def get(self, request: Request, pk: int, month: str) -> Response:
-        community = get_object_or_404(Community, pk=pk)
-        statement = ledger.statement_build(community=community, month=ledger.parse_month(month))
-        return Response(ledger.statement_as_dict(statement))
-
-
-class StreetStatement(APIView):
-    """Every community of a street for a month (the street's supervisors only)."""
-
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(responses=OpenApiTypes.OBJECT)
-    def get(self, request: Request, pk: int, month: str) -> Response:
-        street = get_object_or_404(Place, pk=pk)  # a street, or any place above communities
-        if not ledger.street_supervisor(request.user, street):
-            raise Forbidden(_("只有本街道监督人员可以查看街道汇总"))
-        when = ledger.parse_month(month)
-        rows = ledger.street_statement(street=street, month=when)
-        return Response(
-            {
-                "street": {"id": street.pk, "name": street.name},
-                "month": f"{when:%Y-%m}",
-                "communities": [
-                    {
-                        "id": r.community.pk,
-                        "slug": r.community.slug,
-                        "name": r.community.name,
-                        "opening": balances_dict(r.opening),
-                        "movement": balances_dict(r.movement),
-                        "closing": balances_dict(r.closing),
-                    }
-                    for r in rows
-                ],
-            }
-        )
+__all__ = [
+    "CommunityStatement",
+    "CommunityStatements",
+    "StreetStatement",
+]
