@@ -18,21 +18,19 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from projects import ledger
 from projects.errors import Forbidden, YishiError
 from projects.models import (
-    Community,
     EntryKind,
     Fund,
     LedgerEntry,
     Project,
     Role,
 )
-from projects.models.money import ContributorKind
 from projects.models.places import Place, supervised_places, supervised_q
+from projects.money_forms import CofundingForm, ExpenditureForm, FundForm, ReverseForm
 from projects.selectors import projects_visible_to, user_has_role
 from projects.web_errors import attach_to_form, handle_domain_errors
 
@@ -79,75 +77,6 @@ def _wants_csv(request: HttpRequest, fmt: str | None) -> bool:
     return fmt == "csv" or request.GET.get("format") == "csv"
 
 
-# --- the public statement (公示栏) --------------------------------------------------------------
-def statement_index(request: HttpRequest, slug: str) -> HttpResponse:
-    community = get_object_or_404(Community.objects.select_related("place__parent"), slug=slug)
-    funds = list(Fund.objects.filter(community=community).order_by("-year"))
-    balances = ledger.balances_by(LedgerEntry.objects.filter(fund__community=community), "fund_id")
-    rows = [(f, balances.get(f.pk, ledger.Balances())) for f in funds]
-    months = ledger.statement_months(community)
-    return render(
-        request,
-        "money/statement_index.html",
-        {"community": community, "funds": rows, "months": months, "this_month": _this_month()},
-    )
-
-
-def statement_month(
-    request: HttpRequest, slug: str, month: str, fmt: str | None = None
-) -> HttpResponse:
-    community = get_object_or_404(Community.objects.select_related("place__parent"), slug=slug)
-    when = _month(month)
-    statement = ledger.statement_build(community=community, month=when)
-    if _wants_csv(request, fmt):
-        return _csv_response(ledger.statement_csv(statement), f"statement-{slug}-{when:%Y-%m}.csv")
-    return render(
-        request,
-        "money/statement.html",
-        {
-            "community": community,
-            "s": statement,
-            "previous": ledger.previous_month(when),
-            "next": ledger.next_month(when) if when < _this_month() else None,
-            "is_supervisor": user_has_role(request.user, community, Role.SUPERVISOR),
-        },
-    )
-
-
-@login_required
-def street_statement(
-    request: HttpRequest, pk: int, month: str | None = None, fmt: str | None = None
-) -> HttpResponse:
-    street = get_object_or_404(Place, pk=pk)
-    if not ledger.street_supervisor(request.user, street):
-        return _error(request, Forbidden(_("只有本街道监督人员可以查看街道汇总")), "/")
-    if month is None:
-        return redirect("money-street-statement", pk=street.pk, month=f"{_this_month():%Y-%m}")
-    when = _month(month)
-    rows = ledger.street_statement(street=street, month=when)
-    total_open = sum((r.opening for r in rows), ledger.Balances())
-    total_close = sum((r.closing for r in rows), ledger.Balances())
-    if _wants_csv(request, fmt):
-        return _csv_response(
-            ledger.street_statement_csv(rows, total_open, total_close),
-            f"street-{street.pk}-{when:%Y-%m}.csv",
-        )
-    return render(
-        request,
-        "money/street_statement.html",
-        {
-            "street": street,
-            "month": when,
-            "rows": rows,
-            "total_opening": total_open,
-            "total_closing": total_close,
-            "total_movement": total_close - total_open,
-            "previous": ledger.previous_month(when),
-            "next": ledger.next_month(when) if when < _this_month() else None,
-        },
-    )
-
-
 # --- fund admin (supervisors of the street) ---------------------------------------------------
 @login_required
 def fund_list(request: HttpRequest) -> HttpResponse:
@@ -166,26 +95,6 @@ def fund_list(request: HttpRequest) -> HttpResponse:
         "money/fund_list.html",
         {"rows": rows, "streets": streets, "this_month": _this_month()},
     )
-
-
-class FundForm(forms.Form):
-    community = forms.ModelChoiceField(
-        queryset=Community.objects.none(), label=gettext_lazy("社区")
-    )
-    year = forms.IntegerField(label=gettext_lazy("年度"), min_value=2000, max_value=2100)
-    name = forms.CharField(label=gettext_lazy("名称"), max_length=120, required=False)
-    amount = forms.CharField(
-        label=gettext_lazy("首次拨入金额（元）"), required=False, max_length=20
-    )
-    carry_over = forms.BooleanField(
-        label=gettext_lazy("结转上年度未分配余额（上年度须已结束）"), required=False
-    )
-
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields["community"]
-        assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = Community.objects.filter(supervised_q(user, "")).order_by("name")
 
 
 @login_required
@@ -283,56 +192,6 @@ def project_money(request: HttpRequest, pk: int) -> HttpResponse:
         "money/project_money.html",
         {"project": project, "project_url": _project_url(project)},
     )
-
-
-class ExpenditureForm(forms.Form):
-    amount = forms.CharField(label=gettext_lazy("金额（元）"), max_length=20)
-    payee = forms.CharField(label=gettext_lazy("收款方"), max_length=200)
-    paid_on = forms.CharField(
-        label=gettext_lazy("支付日期"),
-        max_length=10,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    receipt = forms.FileField(
-        label=gettext_lazy("票据（图片或 PDF，不超过 10 MB）"),
-        required=False,
-        widget=forms.ClearableFileInput(attrs={"accept": "image/*,application/pdf"}),
-    )
-    memo = forms.CharField(label=gettext_lazy("摘要"), max_length=300, required=False)
-    milestone = forms.ChoiceField(label=gettext_lazy("实施节点"), required=False, choices=[])
-
-
-class CofundingForm(forms.Form):
-    KIND_CHOICES = [
-        ("pledge", gettext_lazy("认捐（承诺）")),
-        ("receipt", gettext_lazy("到账（已收到）")),
-    ]
-    kind = forms.ChoiceField(label=gettext_lazy("登记类型"), choices=KIND_CHOICES)
-    contributor = forms.CharField(label=gettext_lazy("共建方名称"), max_length=200)
-    contributor_kind = forms.ChoiceField(
-        label=gettext_lazy("共建方类型"), choices=ContributorKind.choices
-    )
-    amount = forms.CharField(label=gettext_lazy("金额或实物估值（元）"), max_length=20)
-    in_kind = forms.BooleanField(label=gettext_lazy("实物共建"), required=False)
-    in_kind_description = forms.CharField(
-        label=gettext_lazy("实物说明"), max_length=300, required=False
-    )
-    paid_on = forms.CharField(
-        label=gettext_lazy("到账日期"),
-        max_length=10,
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    receipt = forms.FileField(
-        label=gettext_lazy("凭证（可选，图片或 PDF）"),
-        required=False,
-        widget=forms.ClearableFileInput(attrs={"accept": "image/*,application/pdf"}),
-    )
-    memo = forms.CharField(label=gettext_lazy("摘要"), max_length=300, required=False)
-
-
-class ReverseForm(forms.Form):
-    reason = forms.CharField(label=gettext_lazy("冲正原因"), max_length=300)
 
 
 def _clerk_or_403(request: HttpRequest, project: Project) -> HttpResponse | None:

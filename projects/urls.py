@@ -4,7 +4,7 @@ a project's ledger and the clerk's forms."""
 from django.urls import path, re_path
 
 from projects import money_views as v
-from projects import rules_views, ui_views
+from projects import rules_views, statement_views, ui_views
 
 MONTH = r"(?P<month>\d{4}-\d{2})"
 
@@ -13,26 +13,34 @@ urlpatterns = [
     path("settings/text-size/", ui_views.text_size, name="text-size"),
     path("rules/", rules_views.rules_index, name="rules-index"),
     path("communities/<slug:slug>/rules/", rules_views.community_rules, name="community-rules"),
-    path("communities/<slug:slug>/statements/", v.statement_index, name="money-statements"),
+    path(
+        "communities/<slug:slug>/statements/",
+        statement_views.statement_index,
+        name="money-statements",
+    ),
     re_path(
         rf"^communities/(?P<slug>[-\w]+)/statements/{MONTH}\.(?P<fmt>csv)$",
-        v.statement_month,
+        statement_views.statement_month,
         name="money-statement-csv",
     ),
     re_path(
         rf"^communities/(?P<slug>[-\w]+)/statements/{MONTH}/$",
-        v.statement_month,
+        statement_views.statement_month,
         name="money-statement",
     ),
-    path("streets/<int:pk>/statements/", v.street_statement, name="money-street-statements"),
+    path(
+        "streets/<int:pk>/statements/",
+        statement_views.street_statement,
+        name="money-street-statements",
+    ),
     re_path(
         rf"^streets/(?P<pk>\d+)/statements/{MONTH}\.(?P<fmt>csv)$",
-        v.street_statement,
+        statement_views.street_statement,
         name="money-street-statement-csv",
     ),
     re_path(
         rf"^streets/(?P<pk>\d+)/statements/{MONTH}/$",
-        v.street_statement,
+        statement_views.street_statement,
         name="money-street-statement",
     ),
     path("funds/", v.fund_list, name="money-funds"),
