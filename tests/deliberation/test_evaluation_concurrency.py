@@ -140,7 +140,9 @@ def test_closing_an_evaluation_during_a_burst_counts_every_accepted_vote(
     evaluating: Any, voters: list[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The clock closes the round while votes cast just before the end are still in flight."""
-    monkeypatch.setattr(services, "evaluation_can_close", lambda rnd: rnd.closed_at is None)
+    from deliberation.services import evaluation
+
+    monkeypatch.setattr(evaluation, "evaluation_can_close", lambda rnd: rnd.closed_at is None)
     jobs = [*voters[: ATTEMPTS // 2], "close", *voters[ATTEMPTS // 2 :]]
 
     def work(job: Any) -> None:

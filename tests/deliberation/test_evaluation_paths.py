@@ -192,6 +192,7 @@ def test_closing_seals_what_is_left_in_the_pool(evaluating: Project, voters: lis
 def test_tally_changed_is_published_per_sealed_batch_only(
     evaluating: Project, voters: list[Any], django_capture_on_commit_callbacks: Any
 ) -> None:
+    from deliberation.services import evaluation
     from notifications import events
 
     sent: list[tuple[str, dict[str, Any]]] = []
@@ -203,7 +204,7 @@ def test_tally_changed_is_published_per_sealed_batch_only(
         real(group, payload)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(services, "publish_on_commit", spy)
+        mp.setattr(evaluation, "publish_on_commit", spy)
         for v in voters[:5]:
             services.evaluation_vote(project=evaluating, by=v, choice="satisfied")
     assert [g for g, _p in sent] == [f"project.{evaluating.pk}", "screen.xingfu"]  # one batch

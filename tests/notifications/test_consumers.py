@@ -321,7 +321,10 @@ async def test_screen_and_project_page_show_only_the_public_tally_never_a_freshe
     """Whatever else happens — a vote's own event, an event that carries numbers of its own, a
     page or screen (re)loading the snapshot — the public sees ``services.evaluation_tally``, the
     count published in steps of sealed ballots, never the ballot just cast."""
-    monkeypatch.setattr(services, "evaluation_tally", _sealed_at_five)
+    from deliberation.services import evaluation
+
+    monkeypatch.setattr(services, "evaluation_tally", _sealed_at_five)  # the pages' and screen's
+    monkeypatch.setattr(evaluation, "evaluation_tally", _sealed_at_five)  # the services' own
     screen, _, _ = await open_socket("/ws/screen/xingfu/")
     page, _, _ = await open_socket(f"/ws/projects/{evaluating_project.pk}/")
     await database_sync_to_async(services.evaluation_vote)(
