@@ -24,89 +24,137 @@ def _model(label: str) -> Any | None:
         return None
 
 
-def personal_data(user: Any) -> dict[str, Any]:
-    from notifications.models import LanguagePreference, Notification, NotificationPreference
-    from projects.models import Comment, Membership, Project, ProjectEvent, UserPreference
+def _profile(user: Any) -> dict[str, Any]:
+    """The account itself: username, name, email and when it joined and last signed in."""
+    return {
+        "username": user.username,
+        "name": user.get_full_name(),
+        "email": user.email,
+        "date_joined": _t(user.date_joined),
+        "last_login": _t(user.last_login),
+        "has_password": user.has_usable_password(),
+    }
 
+
+def _phone(user: Any) -> dict[str, Any] | None:
+    """The verified mobile number, if the account has one."""
     phone = getattr(user, "phone", None) if hasattr(user, "phone") else None
+    return {"number": phone.number, "verified_at": _t(phone.verified_at)} if phone else None
+
+
+def _memberships(user: Any) -> list[dict[str, Any]]:
+    """Every role held, current or ended, with its community, place, grid and household."""
+    from projects.models import Membership
+
+    return [
+        {
+            "role": m.role,
+            "role_label": str(m.get_role_display()),
+            "community": m.community.name if m.community else None,
+            "place": m.place.name if m.place else None,
+            "grid": m.grid.name if m.grid else None,
+            "household": m.household,
+            "since": _t(m.created_at),
+        }
+        for m in Membership.objects.filter(user_id=user.pk).select_related(
+            "community", "place", "grid"
+        )
+    ]
+
+
+def _proposals(user: Any) -> list[dict[str, Any]]:
+    """The projects the person proposed."""
+    from projects.models import Project
+
+    return [
+        {
+            "id": p.pk,
+            "title": p.title,
+            "summary": p.summary,
+            "state": p.state,
+            "community": p.community.name,
+            "created_at": _t(p.created_at),
+        }
+        for p in Project.objects.filter(proposer_id=user.pk)
+        .select_related("community")
+        .order_by("pk")
+    ]
+
+
+def _comments(user: Any) -> list[dict[str, Any]]:
+    """The comments the person wrote."""
+    from projects.models import Comment
+
+    return [
+        {"project_id": c.project_id, "body": c.body, "created_at": _t(c.created_at)}
+        for c in Comment.objects.filter(author_id=user.pk).order_by("pk")
+    ]
+
+
+def _notifications(user: Any) -> list[dict[str, Any]]:
+    """The notifications the person was sent."""
+    from notifications.models import Notification
+
+    return [
+        {
+            "kind": n.kind,
+            "text": n.text,
+            "project_id": n.project_id,
+            "created_at": _t(n.created_at),
+            "read_at": _t(n.read_at),
+        }
+        for n in Notification.objects.filter(recipient_id=user.pk).order_by("pk")
+    ]
+
+
+def _preferences(user: Any) -> dict[str, Any]:
+    """The person's language, large type and notification settings."""
+    from notifications.models import LanguagePreference, NotificationPreference
+    from projects.models import UserPreference
+
+    return {
+        "language": LanguagePreference.objects.filter(user_id=user.pk)
+        .values_list("language", flat=True)
+        .first(),
+        "large_type": bool(
+            UserPreference.objects.filter(user_id=user.pk, large_type=True).exists()
+        ),
+        "notifications": [
+            {"kind": p.kind, "in_app": p.in_app, "email": p.email}
+            for p in NotificationPreference.objects.filter(user_id=user.pk).order_by("kind")
+        ],
+    }
+
+
+def _audit_events(user: Any) -> list[dict[str, Any]]:
+    """The project audit events the person caused."""
+    from projects.models import ProjectEvent
+
+    return [
+        {
+            "project_id": e.project_id,
+            "action": e.action,
+            "from": e.source,
+            "to": e.target,
+            "reason": e.words,
+            "amount": str(e.amount) if e.amount is not None else None,
+            "at": _t(e.created_at),
+        }
+        for e in ProjectEvent.objects.filter(actor_id=user.pk).order_by("pk")
+    ]
+
+
+def personal_data(user: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "generated_at": _t(timezone.now()),
-        "profile": {
-            "username": user.username,
-            "name": user.get_full_name(),
-            "email": user.email,
-            "date_joined": _t(user.date_joined),
-            "last_login": _t(user.last_login),
-            "has_password": user.has_usable_password(),
-        },
-        "phone": (
-            {"number": phone.number, "verified_at": _t(phone.verified_at)} if phone else None
-        ),
-        "memberships": [
-            {
-                "role": m.role,
-                "role_label": str(m.get_role_display()),
-                "community": m.community.name if m.community else None,
-                "place": m.place.name if m.place else None,
-                "grid": m.grid.name if m.grid else None,
-                "household": m.household,
-                "since": _t(m.created_at),
-            }
-            for m in Membership.objects.filter(user_id=user.pk).select_related(
-                "community", "place", "grid"
-            )
-        ],
-        "proposals": [
-            {
-                "id": p.pk,
-                "title": p.title,
-                "summary": p.summary,
-                "state": p.state,
-                "community": p.community.name,
-                "created_at": _t(p.created_at),
-            }
-            for p in Project.objects.filter(proposer_id=user.pk)
-            .select_related("community")
-            .order_by("pk")
-        ],
-        "comments": [
-            {"project_id": c.project_id, "body": c.body, "created_at": _t(c.created_at)}
-            for c in Comment.objects.filter(author_id=user.pk).order_by("pk")
-        ],
-        "notifications": [
-            {
-                "kind": n.kind,
-                "text": n.text,
-                "project_id": n.project_id,
-                "created_at": _t(n.created_at),
-                "read_at": _t(n.read_at),
-            }
-            for n in Notification.objects.filter(recipient_id=user.pk).order_by("pk")
-        ],
-        "preferences": {
-            "language": LanguagePreference.objects.filter(user_id=user.pk)
-            .values_list("language", flat=True)
-            .first(),
-            "large_type": bool(
-                UserPreference.objects.filter(user_id=user.pk, large_type=True).exists()
-            ),
-            "notifications": [
-                {"kind": p.kind, "in_app": p.in_app, "email": p.email}
-                for p in NotificationPreference.objects.filter(user_id=user.pk).order_by("kind")
-            ],
-        },
-        "audit_events": [
-            {
-                "project_id": e.project_id,
-                "action": e.action,
-                "from": e.source,
-                "to": e.target,
-                "reason": e.words,
-                "amount": str(e.amount) if e.amount is not None else None,
-                "at": _t(e.created_at),
-            }
-            for e in ProjectEvent.objects.filter(actor_id=user.pk).order_by("pk")
-        ],
+        "profile": _profile(user),
+        "phone": _phone(user),
+        "memberships": _memberships(user),
+        "proposals": _proposals(user),
+        "comments": _comments(user),
+        "notifications": _notifications(user),
+        "preferences": _preferences(user),
+        "audit_events": _audit_events(user),
     }
     data.update(_deliberation(user))
     return data

@@ -307,7 +307,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # one name for the project states, wherever they appear (state, source, target)
-    "ENUM_NAME_OVERRIDES": {"ProjectStateEnum": "projects.models.lifecycle.State"},
+    "ENUM_NAME_OVERRIDES": {"ProjectStateEnum": "projects.models.states.State"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "projects.api_schema.document_errors",  # 400/401/403/404/409/415/429 on every operation

@@ -83,162 +83,88 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Case, CharField, Count, F, Q, Sum, When
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.privacy import display_name
 from dashboards import summary
-from dashboards.models import MonthCount, MonthLedger
+from dashboards.counters import (
+    PUBLIC_STATES,
+    Acc,
+    count_evaluations,
+    count_finished,
+    count_money,
+    count_projects,
+    count_summarized,
+    rate,
+)
 from deliberation import workflow
-from deliberation.models import EvaluationBallot, EvaluationChoice, EvaluationRound
-from projects.ledger import Balances, balances_by
-from projects.ledger.balances import group_balances
+from deliberation.models import EvaluationChoice
+from projects.ledger import Balances
 from projects.list_filters import period_bounds
-from projects.models import STATE_FLAGS, EntryKind, LedgerEntry, Project, ProjectEvent, State
-from projects.models.money import COFUND_KINDS, ContributorKind
+from projects.models import STATE_FLAGS, Project, ProjectEvent, State
+from projects.models.money import ContributorKind
 from projects.models.places import Place, communities_under, under_q
 
-RATE = Decimal("0.0001")
 DAYS = Decimal("0.1")
-PUBLIC_STATES = [s for s, f in STATE_FLAGS.items() if f.public]
 STAGES = [s for s, f in STATE_FLAGS.items() if f.is_open and s != State.DRAFT]
 MONEY_KEYS = ("appropriated", "allocated", "released", "spent", "returned", "pledged", "cofunded")
 COFUND_KEYS = [k.value for k in ContributorKind]
-
-
-def rate(numerator: int | Decimal, denominator: int | Decimal) -> Decimal | None:
-    if not denominator:
-        return None
-    return (Decimal(numerator) / Decimal(denominator)).quantize(RATE, rounding=ROUND_HALF_UP)
-
-
-def period_projects(place: Place, start: date, end: date) -> Any:
-    """The period's projects (see the module's definition)."""
-    lo, hi = period_bounds(start, end)
-    return Project.objects.filter(
-        under_q(place), submitted_at__gte=lo, submitted_at__lt=hi, state__in=PUBLIC_STATES
-    )
-
-
-class _Acc:
-    """Per-community counters, folded into the place's totals and its children's."""
-
-    def __init__(self) -> None:
-        self.projects = 0
-        self.by_state: dict[str, int] = defaultdict(int)
-        self.by_category: dict[str, int] = defaultdict(int)
-        self.people = 0
-        self.balances = Balances()
-        self.rounds = 0
-        self.eligible = 0
-        self.choices: dict[str, int] = defaultdict(int)
-        self.finished = 0
-        self.on_time = 0
-
-    def add(self, other: _Acc) -> None:
-        self.projects += other.projects
-        for k, v in other.by_state.items():
-            self.by_state[k] += v
-        for k, v in other.by_category.items():
-            self.by_category[k] += v
-        self.people += other.people
-        self.balances = self.balances + other.balances
-        self.rounds += other.rounds
-        self.eligible += other.eligible
-        for k, v in other.choices.items():
-            self.choices[k] += v
-        self.finished += other.finished
-        self.on_time += other.on_time
-
-    @property
-    def ballots(self) -> int:
-        return sum(self.choices.values())
-
-    @property
-    def satisfaction_rate(self) -> Decimal | None:
-        good = self.choices[EvaluationChoice.SATISFIED]
-        good += self.choices[EvaluationChoice.BASICALLY_SATISFIED]
-        return rate(good, self.ballots)
 
 
 def place_figures(
     place: Place, start: date, end: date, *, supervisor: bool = False
 ) -> dict[str, Any]:
     """Every figure of ``place`` for ``start`` … ``end`` (see the module docstring)."""
-    lo, hi = period_bounds(start, end)
     # the whole months already summarized are read from the summaries, the rest counted live
     cover = summary.cover(start, end, summary.summarized_before())
-
-    # 1-2. the communities below and the children they fall under
     communities = list(communities_under(place).values_list("pk", "place__path"))
-    children = list(place.children.order_by("name").values("pk", "name", "kind"))
-    depth = len(place.path)
-    child_of: dict[int, int | None] = {}
-    for cid, path in communities:
-        rest = path[depth:].split("/", 1)[0]
-        child_of[cid] = int(rest) if rest else None
-    acc: dict[int, _Acc] = defaultdict(_Acc)
-
-    # 3. the period's projects by community, state and category
-    rows = (
-        period_projects(place, start, end)
-        .order_by()
-        .values("community_id", "state", "category")
-        .annotate(n=Count("pk"), people=Sum("people_served", filter=Q(state=State.CLOSED)))
-    )
-    for r in rows:
-        a = acc[r["community_id"]]
-        a.projects += r["n"]
-        a.by_state[r["state"]] += r["n"]
-        a.by_category[r["category"]] += r["n"]
-        a.people += r["people"] or 0
-
-    # 4. money moved in the period, by community (the ledger's own grouped sum)
-    entries = LedgerEntry.objects.filter(
-        under_q(place, "fund__community"), cover.live("created_at")
-    )
-    for cid, balances in balances_by(entries, "fund__community_id").items():
-        acc[cid].balances = balances
-    summed_by_kind: dict[str, Balances] = defaultdict(Balances)
+    acc: dict[int, Acc] = defaultdict(Acc)
+    count_projects(acc, place, start, end)
+    by_kind = count_money(acc, place, cover)
+    count_evaluations(acc, place, cover)
+    count_finished(acc, place, cover)
     if cover.summarized:
-        for r in (
-            MonthLedger.objects.filter(under_q(place), cover.months())
-            .values(
-                "community_id",
-                "kind",
-                "in_kind",
-                "reverses_kind",
-                "reverses_in_kind",
-                "contributor_kind",
-            )
-            .annotate(sum=Sum("total"))
-            .order_by()
-        ):
-            delta = group_balances(
-                r["kind"], r["in_kind"], r["reverses_kind"], r["reverses_in_kind"], r["sum"]
-            )
-            acc[r["community_id"]].balances = acc[r["community_id"]].balances + delta
-            if r["kind"] in COFUND_KINDS or (
-                r["kind"] == EntryKind.REVERSAL and r["reverses_kind"] in COFUND_KINDS
-            ):
-                kind = r["contributor_kind"]
-                summed_by_kind[kind] = summed_by_kind[kind] + delta
+        count_summarized(acc, place, cover)
+    stays = _stays(place, start, end)
 
-    # 5. co-funding by contributor kind (a reversal under the reversed entry's kind)
-    cofunding = entries.filter(
-        Q(kind__in=COFUND_KINDS) | Q(kind=EntryKind.REVERSAL, reverses__kind__in=COFUND_KINDS)
-    ).annotate(
-        contributor_kind_of=Case(
-            When(kind=EntryKind.REVERSAL, then=F("reverses__contributor_kind")),
-            default=F("contributor_kind"),
-            output_field=CharField(),
-        )
-    )
-    by_kind: dict[str, Balances] = defaultdict(Balances, summed_by_kind)
-    for k, live in balances_by(cofunding, "contributor_kind_of").items():
-        by_kind[k or ""] = by_kind[k or ""] + live
+    total = Acc()
+    for a in acc.values():
+        total.add(a)
+    figures: dict[str, Any] = {
+        "place": {"id": place.pk, "name": place.name, "kind": place.kind},
+        "period": {"start": start.isoformat(), "end": end.isoformat()},
+        "communities": len(communities),
+        "projects": total.projects,
+        "projects_by_state": {s: total.by_state.get(s, 0) for s in PUBLIC_STATES},
+        "projects_by_category": {c: total.by_category.get(c, 0) for c in Project.Category.values},
+        "people_served": total.people,
+        "money": {k: getattr(total.balances, k) for k in MONEY_KEYS},
+        "cofunding_by_kind": _cofunding_by_kind(by_kind),
+        "evaluation": {
+            "rounds": total.rounds,
+            "eligible": total.eligible,
+            "ballots": total.ballots,
+            **{c: total.choices.get(c, 0) for c in EvaluationChoice.values},
+        },
+        "satisfaction_rate": total.satisfaction_rate,
+        "turnout": rate(total.ballots, total.eligible),
+        "finished": total.finished,
+        "finished_on_time": total.on_time,
+        "on_time_share": rate(total.on_time, total.finished),
+        "median_days_by_stage": {s: _median_days(v) for s, v in stays.items()},
+        "stays_by_stage": {s: len(v) for s, v in stays.items()},
+        "children": _children_rows(place, communities, acc),
+    }
+    if supervisor:
+        figures["overdue_tasks"] = overdue_tasks(place)
+    return figures
+
+
+def _cofunding_by_kind(by_kind: dict[str, Balances]) -> dict[str, dict[str, Decimal]]:
+    """Pledged and received per contributor kind, every known kind a key."""
     kinds = COFUND_KEYS + sorted(k for k in by_kind if k not in COFUND_KEYS)
-    cofunding_by_kind = {
+    return {
         k: {
             "pledged": by_kind.get(k, Balances()).pledged,
             "received": by_kind.get(k, Balances()).cofunded,
@@ -246,50 +172,10 @@ def place_figures(
         for k in kinds
     }
 
-    # 6-7. evaluation rounds closed in the period: electorate and published ballots
-    rounds = EvaluationRound.objects.filter(
-        under_q(place, "project__community"), cover.live("closed_at")
-    )
-    for r in (
-        rounds.order_by()
-        .values("project__community_id")
-        .annotate(n=Count("pk"), eligible=Sum("eligible"))
-    ):
-        a = acc[r["project__community_id"]]
-        a.rounds += r["n"]
-        a.eligible += r["eligible"] or 0
-    for r in (
-        EvaluationBallot.objects.filter(round__in=rounds)
-        .order_by()
-        .values("round__project__community_id", "choice")
-        .annotate(n=Count("pk"))
-    ):
-        acc[r["round__project__community_id"]].choices[r["choice"]] += r["n"]
 
-    # 8. finished in the period, and on time
-    finished = summary.finished_rows(
-        Project.objects.filter(under_q(place), cover.live("closed_at"), state=State.CLOSED)
-    )
-    for cid, closed_at, started, days in finished:
-        a = acc[cid]
-        a.finished += 1
-        a.on_time += summary.on_time(closed_at, started, days)
-
-    # 6-8 for the summarized months
-    if cover.summarized:
-        for r in (
-            MonthCount.objects.filter(under_q(place), cover.months())
-            .values("community_id", "name")
-            .annotate(n=Sum("value"))
-            .order_by()
-        ):
-            a, name, n = acc[r["community_id"]], r["name"], r["n"]
-            if name.startswith("ballots:"):
-                a.choices[name.removeprefix("ballots:")] += n
-            elif name in ("rounds", "eligible", "finished", "on_time"):
-                setattr(a, name, getattr(a, name) + n)
-
-    # 9-10. stays in each stage that ended in the period
+def _stays(place: Place, start: date, end: date) -> dict[str, list[float]]:
+    """The stays in each stage that ended in the period, in days (see the module docstring)."""
+    lo, hi = period_bounds(start, end)
     moved = (
         ProjectEvent.objects.filter(
             under_q(place, "project__community"),
@@ -317,39 +203,47 @@ def place_figures(
             if stage in stays and lo <= ended < hi:
                 stays[stage].append((ended - previous[3]).total_seconds() / 86400)
         previous = event
+    return stays
 
-    # fold
-    total = _Acc()
-    per_child: dict[int, _Acc] = defaultdict(_Acc)
-    for cid, a in acc.items():
-        total.add(a)
-        child = child_of.get(cid)
-        if child is not None:
-            per_child[child].add(a)
+
+def _median_days(stays: list[float]) -> Decimal | None:
+    if not stays:
+        return None
+    return Decimal(str(statistics.median(stays))).quantize(DAYS, rounding=ROUND_HALF_UP)
+
+
+def _children_rows(
+    place: Place, communities: list[tuple[int, str]], acc: dict[int, Acc]
+) -> list[dict[str, Any]]:
+    """One row per place right below ``place``, its communities' counters folded, ranked."""
+    depth = len(place.path)
+    per_child: dict[int, Acc] = defaultdict(Acc)
     counts: dict[int, int] = defaultdict(int)
-    for cid, _path in communities:
-        child = child_of[cid]
-        if child is not None:
-            counts[child] += 1
-
-    children_rows: list[dict[str, Any]] = [
-        {
-            "id": c["pk"],
-            "name": c["name"],
-            "kind": c["kind"],
-            "communities": counts[c["pk"]],
-            "projects": per_child[c["pk"]].projects,
-            "allocated": per_child[c["pk"]].balances.allocated,
-            "spent": per_child[c["pk"]].balances.spent,
-            "ballots": per_child[c["pk"]].ballots,
-            "satisfaction_rate": per_child[c["pk"]].satisfaction_rate,
-            "turnout": rate(per_child[c["pk"]].ballots, per_child[c["pk"]].eligible),
-            "finished": per_child[c["pk"]].finished,
-            "on_time_share": rate(per_child[c["pk"]].on_time, per_child[c["pk"]].finished),
-        }
-        for c in children
-    ]
-    children_rows.sort(
+    for cid, path in communities:
+        rest = path[depth:].split("/", 1)[0]
+        if rest:
+            per_child[int(rest)].add(acc.get(cid) or Acc())
+            counts[int(rest)] += 1
+    rows: list[dict[str, Any]] = []
+    for c in place.children.order_by("name").values("pk", "name", "kind"):
+        a = per_child[c["pk"]]
+        rows.append(
+            {
+                "id": c["pk"],
+                "name": c["name"],
+                "kind": c["kind"],
+                "communities": counts[c["pk"]],
+                "projects": a.projects,
+                "allocated": a.balances.allocated,
+                "spent": a.balances.spent,
+                "ballots": a.ballots,
+                "satisfaction_rate": a.satisfaction_rate,
+                "turnout": rate(a.ballots, a.eligible),
+                "finished": a.finished,
+                "on_time_share": rate(a.on_time, a.finished),
+            }
+        )
+    rows.sort(
         key=lambda r: (
             r["satisfaction_rate"] is None,
             -(r["satisfaction_rate"] or 0),
@@ -357,42 +251,7 @@ def place_figures(
             r["name"],
         )
     )
-
-    figures: dict[str, Any] = {
-        "place": {"id": place.pk, "name": place.name, "kind": place.kind},
-        "period": {"start": start.isoformat(), "end": end.isoformat()},
-        "communities": len(communities),
-        "projects": total.projects,
-        "projects_by_state": {s: total.by_state.get(s, 0) for s in PUBLIC_STATES},
-        "projects_by_category": {c: total.by_category.get(c, 0) for c in Project.Category.values},
-        "people_served": total.people,
-        "money": {k: getattr(total.balances, k) for k in MONEY_KEYS},
-        "cofunding_by_kind": cofunding_by_kind,
-        "evaluation": {
-            "rounds": total.rounds,
-            "eligible": total.eligible,
-            "ballots": total.ballots,
-            **{c: total.choices.get(c, 0) for c in EvaluationChoice.values},
-        },
-        "satisfaction_rate": total.satisfaction_rate,
-        "turnout": rate(total.ballots, total.eligible),
-        "finished": total.finished,
-        "finished_on_time": total.on_time,
-        "on_time_share": rate(total.on_time, total.finished),
-        "median_days_by_stage": {
-            s: (
-                Decimal(str(statistics.median(v))).quantize(DAYS, rounding=ROUND_HALF_UP)
-                if v
-                else None
-            )
-            for s, v in stays.items()
-        },
-        "stays_by_stage": {s: len(v) for s, v in stays.items()},
-        "children": children_rows,
-    }
-    if supervisor:
-        figures["overdue_tasks"] = overdue_tasks(place)
-    return figures
+    return rows
 
 
 def overdue_tasks(place: Place) -> list[dict[str, Any]]:

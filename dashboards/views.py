@@ -23,7 +23,8 @@ from django.utils.translation import npgettext
 from dashboards.figures import place_figures
 from deliberation.models import EvaluationChoice
 from projects.models import Project, State
-from projects.models.places import Place, PlaceKind, supervises
+from projects.models.membership import supervises
+from projects.models.places import Place, PlaceKind
 
 
 @dataclass(frozen=True)
@@ -96,42 +97,49 @@ def _num(value: Any) -> str:
     return "—" if value is None else str(value)
 
 
-def tables(place: Place, figures: dict[str, Any], period: Period) -> list[dict[str, Any]]:
-    """Each chart's table: a title, column headers, rows (label, values, link) and the chart."""
-    closed = {
-        "closed_from": period.start.isoformat(),
-        "closed_to": period.end.isoformat(),
-    }
-    out: list[dict[str, Any]] = []
+Row = tuple[str, list[Any], str]
 
-    rows = [
+
+def _table(
+    id: str, title: str, columns: list[str], rows: list[Row], chart: str, series: list[str]
+) -> dict[str, Any]:
+    return {
+        "id": id,
+        "title": title,
+        "columns": columns,
+        "rows": rows,
+        "chart": chart,
+        "series": series,
+    }
+
+
+def _project_tables(place: Place, figures: dict[str, Any], period: Period) -> list[dict[str, Any]]:
+    """Projects by state and by category, each row linking to the projects it counts."""
+    by_state: list[Row] = [
         (str(State(s).label), [n], _projects_url(place, period, state=s))
         for s, n in figures["projects_by_state"].items()
     ]
-    out.append(
-        {
-            "id": "state",
-            "title": _("各状态项目数"),
-            "columns": [_("状态"), _("项目数")],
-            "rows": rows,
-            "chart": "bar",
-            "series": [_("项目数")],
-        }
-    )
-    rows = [
+    by_category: list[Row] = [
         (str(Project.Category(c).label), [n], _projects_url(place, period, category=c))
         for c, n in figures["projects_by_category"].items()
     ]
-    out.append(
-        {
-            "id": "category",
-            "title": _("各类别项目数"),
-            "columns": [_("类别"), _("项目数")],
-            "rows": rows,
-            "chart": "pie",
-            "series": [_("项目数")],
-        }
-    )
+    return [
+        _table(
+            "state", _("各状态项目数"), [_("状态"), _("项目数")], by_state, "bar", [_("项目数")]
+        ),
+        _table(
+            "category",
+            _("各类别项目数"),
+            [_("类别"), _("项目数")],
+            by_category,
+            "pie",
+            [_("项目数")],
+        ),
+    ]
+
+
+def _money_tables(place: Place, figures: dict[str, Any], period: Period) -> list[dict[str, Any]]:
+    """The period's money movements, and co-funding by contributor kind."""
     labels = {
         "appropriated": _("经费总额"),
         "allocated": _("已分配"),
@@ -139,50 +147,37 @@ def tables(place: Place, figures: dict[str, Any], period: Period) -> list[dict[s
         "spent": _("已支出"),
         "returned": _("已退回"),
     }
-    money_rows = [
+    money: list[Row] = [
         (labels[key], [figures["money"][key]], _projects_url(place, period)) for key in labels
     ]
-    out.append(
-        {
-            "id": "money",
-            "title": _("本期经费收支（元）"),
-            "columns": [_("科目"), _("金额（元）")],
-            "rows": money_rows,
-            "chart": "bar",
-            "series": [_("金额（元）")],
-        }
-    )
     kinds = {"unit": _("驻区单位"), "company": _("企业"), "resident": _("居民"), "": _("未注明")}
-    rows = [
+    cofunding: list[Row] = [
         (kinds.get(k, k), [v["pledged"], v["received"]], _projects_url(place, period))
         for k, v in figures["cofunding_by_kind"].items()
     ]
-    out.append(
-        {
-            "id": "cofunding",
-            "title": _("社会共建（元）"),
-            "columns": [_("共建方类型"), _("共建认捐"), _("共建到账")],
-            "rows": rows,
-            "chart": "bar",
-            "series": [_("共建认捐"), _("共建到账")],
-        }
-    )
+    amount = _("金额（元）")
+    return [
+        _table("money", _("本期经费收支（元）"), [_("科目"), amount], money, "bar", [amount]),
+        _table(
+            "cofunding",
+            _("社会共建（元）"),
+            [_("共建方类型"), _("共建认捐"), _("共建到账")],
+            cofunding,
+            "bar",
+            [_("共建认捐"), _("共建到账")],
+        ),
+    ]
+
+
+def _outcome_tables(place: Place, figures: dict[str, Any], period: Period) -> list[dict[str, Any]]:
+    """The evaluation's ballots by choice, and the median days per stage."""
+    closed = {"closed_from": period.start.isoformat(), "closed_to": period.end.isoformat()}
     ev = figures["evaluation"]
-    rows = [
+    ballots: list[Row] = [
         (str(EvaluationChoice(c).label), [ev[c]], _projects_url(place, None, **closed))
         for c in EvaluationChoice.values
     ]
-    out.append(
-        {
-            "id": "evaluation",
-            "title": _("群众评议结果"),
-            "columns": [_("评价"), _("票数")],
-            "rows": rows,
-            "chart": "pie",
-            "series": [_("票数")],
-        }
-    )
-    rows = [
+    stages: list[Row] = [
         (
             str(State(s).label),
             [d, figures["stays_by_stage"][s]],
@@ -190,17 +185,24 @@ def tables(place: Place, figures: dict[str, Any], period: Period) -> list[dict[s
         )
         for s, d in figures["median_days_by_stage"].items()
     ]
-    out.append(
-        {
-            "id": "stages",
-            "title": _("各阶段用时中位数（天）"),
-            "columns": [_("阶段"), _("中位数（天）"), _("次数")],
-            "rows": rows,
-            "chart": "bar",
-            "series": [_("中位数（天）")],
-        }
-    )
-    rows = [
+    return [
+        _table(
+            "evaluation", _("群众评议结果"), [_("评价"), _("票数")], ballots, "pie", [_("票数")]
+        ),
+        _table(
+            "stages",
+            _("各阶段用时中位数（天）"),
+            [_("阶段"), _("中位数（天）"), _("次数")],
+            stages,
+            "bar",
+            [_("中位数（天）")],
+        ),
+    ]
+
+
+def _children_table(figures: dict[str, Any], period: Period) -> dict[str, Any]:
+    """The places right below, ranked, each row linking to its own dashboard."""
+    rows: list[Row] = [
         (
             c["name"],
             [
@@ -214,24 +216,18 @@ def tables(place: Place, figures: dict[str, Any], period: Period) -> list[dict[s
         )
         for c in figures["children"]
     ]
-    out.append(
-        {
-            "id": "children",
-            "title": _("下级地区排名"),
-            "columns": [
-                _("地区"),
-                _("项目数"),
-                _("已支出"),
-                _("满意率"),
-                _("参与率"),
-                _("按期完成率"),
-            ],
-            "rows": rows,
-            "chart": "bar",
-            "series": [_("项目数")],
-        }
-    )
-    return out
+    columns = [_("地区"), _("项目数"), _("已支出"), _("满意率"), _("参与率"), _("按期完成率")]
+    return _table("children", _("下级地区排名"), columns, rows, "bar", [_("项目数")])
+
+
+def tables(place: Place, figures: dict[str, Any], period: Period) -> list[dict[str, Any]]:
+    """Each chart's table: a title, column headers, rows (label, values, link) and the chart."""
+    return [
+        *_project_tables(place, figures, period),
+        *_money_tables(place, figures, period),
+        *_outcome_tables(place, figures, period),
+        _children_table(figures, period),
+    ]
 
 
 def _csv_value(v: Any) -> str:
@@ -277,8 +273,38 @@ def place_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     ancestors = list(
         Place.objects.filter(pk__in=place.ancestor_ids()).exclude(pk=place.pk).order_by("path")
     )
+    kpis = _kpis(place, figures, period)
+    charts = [_chart(t) for t in ctx["tables"]]
+    today = timezone.localdate()
+    ctx.update(
+        {
+            "ancestors": ancestors,
+            "kpis": kpis,
+            "charts": charts,
+            "years": list(range(today.year, today.year - 6, -1)),
+            "period_query": urlencode(period.query),
+            "kind_label": PlaceKind(place.kind).label,
+        }
+    )
+    return render(request, "dashboards/place.html", ctx)
+
+
+def _chart_number(v: Any) -> float | int | None:
+    if v is None:
+        return None
+    if isinstance(v, Decimal):
+        return float(v)
+    if isinstance(v, int):
+        return v
+    return None
+
+
+def _kpis(
+    place: Place, figures: dict[str, Any], period: Period
+) -> list[tuple[str, Any, str | None]]:
+    """The headline figures: a label, the figure and the projects behind it."""
     closed = {"closed_from": period.start.isoformat(), "closed_to": period.end.isoformat()}
-    kpis = [
+    return [
         # A count with its noun: plural-correct in English ("1 community", "5 communities").
         (
             npgettext("看板计数", "社区", "社区", figures["communities"]),
@@ -304,39 +330,16 @@ def place_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
             _projects_url(place, None, state=State.CLOSED, **closed),
         ),
     ]
-    charts = [
-        {
-            "id": t["id"],
-            "type": t["chart"],
-            "title": t["title"],
-            "series": t["series"],
-            "labels": [r[0] for r in t["rows"]],
-            "values": [
-                [_chart_number(r[1][i]) for r in t["rows"]] for i in range(len(t["series"]))
-            ],
-            "links": [r[2] for r in t["rows"]],
-        }
-        for t in ctx["tables"]
-    ]
-    today = timezone.localdate()
-    ctx.update(
-        {
-            "ancestors": ancestors,
-            "kpis": kpis,
-            "charts": charts,
-            "years": list(range(today.year, today.year - 6, -1)),
-            "period_query": urlencode(period.query),
-            "kind_label": PlaceKind(place.kind).label,
-        }
-    )
-    return render(request, "dashboards/place.html", ctx)
 
 
-def _chart_number(v: Any) -> float | int | None:
-    if v is None:
-        return None
-    if isinstance(v, Decimal):
-        return float(v)
-    if isinstance(v, int):
-        return v
-    return None
+def _chart(t: dict[str, Any]) -> dict[str, Any]:
+    """The ECharts configuration of one table."""
+    return {
+        "id": t["id"],
+        "type": t["chart"],
+        "title": t["title"],
+        "series": t["series"],
+        "labels": [r[0] for r in t["rows"]],
+        "values": [[_chart_number(r[1][i]) for r in t["rows"]] for i in range(len(t["series"]))],
+        "links": [r[2] for r in t["rows"]],
+    }

@@ -28,7 +28,7 @@ from deliberation import workflow
 from notifications.texts import Text
 from projects import services as ps
 from projects.models import Comment, Community, Project
-from projects.models.lifecycle import TRANSITIONS, Rule
+from projects.models.transitions import TRANSITIONS, Rule
 
 # The one service of each transition (keyword arguments: project, by and the row's parameters).
 SERVICES: dict[str, Callable[..., Project]] = {
@@ -107,7 +107,7 @@ def hearing_held(*, project: Project, by: User, note: Text, words: str = "") -> 
 def hearing_required(project: Project) -> list[str]:
     """Why the committee must hold a hearing before deciding ``project`` (empty: it need not,
     or one was held). The transition table's own condition, read for the project page."""
-    from projects.models.lifecycle import hearing_held_if_needed, hearing_reasons
+    from projects.models.conditions import hearing_held_if_needed, hearing_reasons
 
     return [] if hearing_held_if_needed(project) else hearing_reasons(project)
 

@@ -34,7 +34,8 @@ from deliberation.models import EvaluationBallot
 from projects import ledger
 from projects.errors import Invalid
 from projects.models import Community, Project, ProjectEvent, State
-from projects.models.lifecycle import MAX_AMOUNT, TRANSITIONS, Param, ParamType, Rule
+from projects.models.states import MAX_AMOUNT
+from projects.models.transitions import TRANSITIONS, Param, ParamType, Rule
 from projects.parsers import JSONParser
 from projects.selectors import projects_visible_to
 from projects.throttles import LoginThrottle

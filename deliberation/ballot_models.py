@@ -19,7 +19,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from projects.models import Community, Project
-from projects.models.lifecycle import MAX_AMOUNT
+from projects.models.states import MAX_AMOUNT
 
 
 class BudgetRule(models.TextChoices):

@@ -11,7 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from deliberation.models import Decision, EvaluationBallot, EvaluationChoice, Objection
 from projects.errors import Invalid
 from projects.models import Comment, Project
-from projects.models.lifecycle import MAX_AMOUNT, Param, ParamType, Rule
+from projects.models.states import MAX_AMOUNT
+from projects.models.transitions import Param, ParamType, Rule
 
 
 class MultipleFileInput(forms.ClearableFileInput):

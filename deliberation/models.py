@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Process
 
 from projects.models import Project
-from projects.models.lifecycle import MAX_AMOUNT
+from projects.models.states import MAX_AMOUNT
 
 
 class CoSign(models.Model):

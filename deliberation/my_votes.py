@@ -27,21 +27,9 @@ class WaitingVote:
     round_number: int | None = None
 
 
-def votes_waiting_for(user: Any) -> list[WaitingVote]:
-    """Soonest deadline first. Only votes the user may cast now (registered resident of the
-    community, window open) and has not cast."""
-    if user is None or not user.is_authenticated:
-        return []
-    now = timezone.now()
-    memberships = list(
-        Membership.objects.residents().filter(user_id=user.pk).select_related("community")
-    )
-    if not memberships:
-        return []
-    communities = [m.community_id for m in memberships if m.community_id is not None]
-    waiting: list[WaitingVote] = []
-    # Evaluations: the rounds whose roll (frozen when the round opened) names the user, under
-    # the key they vote with (themselves, or their household), not yet used.
+def _evaluations_waiting(user: Any, now: datetime) -> list[WaitingVote]:
+    """The open evaluations whose roll names the user under a voter key not yet used."""
+    # The roll was frozen when the round opened; the key is the user's or their household's.
     on_roll = (
         EvaluationRoll.objects.filter(
             user_id=user.pk,
@@ -53,6 +41,7 @@ def votes_waiting_for(user: Any) -> list[WaitingVote]:
         .select_related("round__project__community")
         .order_by("round__closes_at", "round_id")
     )
+    waiting: list[WaitingVote] = []
     for entry in on_roll:
         rnd = entry.round
         if EvaluationParticipation.objects.filter(
@@ -69,6 +58,11 @@ def votes_waiting_for(user: Any) -> list[WaitingVote]:
                 round_number=rnd.number,
             )
         )
+    return waiting
+
+
+def _ballots_waiting(user: Any, communities: list[int], now: datetime) -> list[WaitingVote]:
+    """The budget rounds open now in the user's communities that they have not voted in."""
     ballots = (
         BudgetRound.objects.filter(
             community_id__in=communities, status=BudgetRound.Status.OPEN, closes_at__gt=now
@@ -78,14 +72,29 @@ def votes_waiting_for(user: Any) -> list[WaitingVote]:
         .select_related("community")
         .order_by("closes_at", "pk")
     )
-    for b in ballots:
-        waiting.append(
-            WaitingVote(
-                kind="budget",
-                title=b.title,
-                community=b.community.name,
-                url=reverse("round-detail", args=[b.pk]),
-                closes_at=b.closes_at,
-            )
+    return [
+        WaitingVote(
+            kind="budget",
+            title=b.title,
+            community=b.community.name,
+            url=reverse("round-detail", args=[b.pk]),
+            closes_at=b.closes_at,
         )
+        for b in ballots
+    ]
+
+
+def votes_waiting_for(user: Any) -> list[WaitingVote]:
+    """Soonest deadline first. Only votes the user may cast now (registered resident of the
+    community, window open) and has not cast."""
+    if user is None or not user.is_authenticated:
+        return []
+    now = timezone.now()
+    memberships = list(
+        Membership.objects.residents().filter(user_id=user.pk).select_related("community")
+    )
+    if not memberships:
+        return []
+    communities = [m.community_id for m in memberships if m.community_id is not None]
+    waiting = _evaluations_waiting(user, now) + _ballots_waiting(user, communities, now)
     return sorted(waiting, key=lambda v: v.closes_at)

@@ -38,7 +38,8 @@ from deliberation.models import EvaluationRound
 from notifications import snapshots
 from projects.errors import Forbidden
 from projects.models import Community, Project, Role, State
-from projects.models.places import Place, supervised_places
+from projects.models.membership import supervised_places
+from projects.models.places import Place
 
 RECENT_RESULTS = 3
 # The page a QR code of an open budget ballot leads to (the round's page, where residents vote);

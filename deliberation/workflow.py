@@ -23,7 +23,8 @@ from deliberation.models import EvaluationRound, ProjectProcess
 from notifications.services import notify
 from projects.auth import role_perm
 from projects.models import Community, Membership, Project, Role, State
-from projects.models.places import Place, supervisors_of, under_q
+from projects.models.membership import supervisors_of
+from projects.models.places import Place, under_q
 
 OPEN = [STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED]
 STEP_NODES = [*NODE_STATE, "wait_cosign"]

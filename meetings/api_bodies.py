@@ -11,7 +11,15 @@ from accounts.privacy import person_json
 from deliberation.models import Decision
 from deliberation.vote_schema import PersonOut
 from meetings import selectors
-from meetings.models import AgendaItem, Attendance, Body, ItemVote, Meeting, Minutes
+from meetings.models import (
+    AgendaItem,
+    Attendance,
+    Body,
+    HearingSpeaker,
+    ItemVote,
+    Meeting,
+    Minutes,
+)
 
 
 # --- what is returned ------------------------------------------------------------------------
@@ -147,47 +155,95 @@ def _rollcall(d: Decision | None) -> dict[str, Any] | None:
     }
 
 
+def _counts(iv: selectors.ItemView) -> dict[str, Any]:
+    """An item's counts: as recorded when it was closed, else as tallied now."""
+    it, t = iv.item, iv.tally
+    if not it.is_open:
+        return {
+            "members_total": it.members_total,
+            "quorum_needed": it.quorum_needed,
+            "present": it.present,
+            "yes": it.yes,
+            "no": it.no,
+            "abstain": it.abstain,
+            "recused": it.recused,
+            "has_quorum": it.present >= it.quorum_needed and it.present > 0,
+        }
+    return {
+        "members_total": t.members_total,
+        "quorum_needed": t.quorum_needed,
+        "present": t.present,
+        "yes": t.yes,
+        "no": t.no,
+        "abstain": t.abstain,
+        "recused": t.recused,
+        "has_quorum": t.has_quorum,
+    }
+
+
+def _vote(vote: selectors.VoteRow) -> dict[str, Any]:
+    """One vote on an item, as the API returns it."""
+    return {
+        "member": _person(vote.member),
+        "choice": vote.choice,
+        "recused": vote.recused,
+        "recusal_reason": vote.recusal_reason,
+        "entered_by": _person(vote.entered_by),
+        "at": vote.created_at,
+    }
+
+
+def _item(iv: selectors.ItemView) -> dict[str, Any]:
+    """One agenda item with its counts, votes and roll-call, as the API returns it."""
+    it = iv.item
+    return (
+        {
+            "id": it.pk,
+            "order": it.order,
+            "matter": it.matter,
+            "project": it.project_id,
+            "outcome": it.outcome,
+        }
+        | _counts(iv)
+        | {
+            "closed_by": _person(it.closed_by),
+            "closed_at": it.closed_at,
+            "votes": [_vote(vote) for vote in iv.votes],
+            "rollcall": _rollcall(it.decision),
+        }
+    )
+
+
+def _speaker(sp: HearingSpeaker) -> dict[str, Any]:
+    """One of a hearing's speakers, as the API returns it."""
+    return {
+        "id": sp.pk,
+        "person": _person(sp.person),
+        "topic": sp.topic,
+        "signed_up_at": sp.signed_up_at,
+        "summary": sp.summary,
+        "answer": sp.answer,
+        "recorded_at": sp.recorded_at,
+    }
+
+
+def _minutes(mn: Minutes | None, took_part: bool) -> dict[str, Any] | None:
+    """The minutes (their text only once published, or to those who took part), if written."""
+    if mn is None:
+        return None
+    return {
+        "body": mn.body if (mn.published_at or took_part) else None,
+        "written_by": _person(mn.written_by),
+        "objection_until": mn.objection_until,
+        "published_at": mn.published_at,
+        "objections": mn.objections.count(),
+    }
+
+
 def meeting_body(m: Meeting, user: Any) -> dict[str, Any]:
     v = selectors.meeting_view(m, user)
-    mn: Minutes | None = v.minutes
     took_part = v.my_invitation is not None or v.signed_in or v.is_secretary
-    items = []
-    for iv in v.items:
-        it, t = iv.item, iv.tally
-        closed = not it.is_open
-        items.append(
-            {
-                "id": it.pk,
-                "order": it.order,
-                "matter": it.matter,
-                "project": it.project_id,
-                "outcome": it.outcome,
-                "members_total": it.members_total if closed else t.members_total,
-                "quorum_needed": it.quorum_needed if closed else t.quorum_needed,
-                "present": it.present if closed else t.present,
-                "yes": it.yes if closed else t.yes,
-                "no": it.no if closed else t.no,
-                "abstain": it.abstain if closed else t.abstain,
-                "recused": it.recused if closed else t.recused,
-                "has_quorum": (it.present >= it.quorum_needed and it.present > 0)
-                if closed
-                else t.has_quorum,
-                "closed_by": _person(it.closed_by),
-                "closed_at": it.closed_at,
-                "votes": [
-                    {
-                        "member": _person(vote.member),
-                        "choice": vote.choice,
-                        "recused": vote.recused,
-                        "recusal_reason": vote.recusal_reason,
-                        "entered_by": _person(vote.entered_by),
-                        "at": vote.created_at,
-                    }
-                    for vote in iv.votes
-                ],
-                "rollcall": _rollcall(it.decision),
-            }
-        )
+    items = [_item(iv) for iv in v.items]
     return _summary(m) | {
         "quorum": {
             "members_total": v.quorum.members_total,
@@ -203,25 +259,6 @@ def meeting_body(m: Meeting, user: Any) -> dict[str, Any]:
             {"member": _person(a.member), "how": a.how, "signed_at": a.signed_at}
             for a in v.attendances
         ],
-        "speakers": [
-            {
-                "id": sp.pk,
-                "person": _person(sp.person),
-                "topic": sp.topic,
-                "signed_up_at": sp.signed_up_at,
-                "summary": sp.summary,
-                "answer": sp.answer,
-                "recorded_at": sp.recorded_at,
-            }
-            for sp in v.speakers
-        ],
-        "minutes": None
-        if mn is None
-        else {
-            "body": mn.body if (mn.published_at or took_part) else None,
-            "written_by": _person(mn.written_by),
-            "objection_until": mn.objection_until,
-            "published_at": mn.published_at,
-            "objections": mn.objections.count(),
-        },
+        "speakers": [_speaker(sp) for sp in v.speakers],
+        "minutes": _minutes(v.minutes, took_part),
     }

@@ -20,6 +20,39 @@ from meetings.models import AgendaItem, Body, Meeting
 from projects.models import Community, Membership, Project, Role, State
 
 
+def _convene(
+    *, project: Project, secretary: User, body: str, title: str, place: str, matter: str
+) -> Meeting:
+    """Convene a two-hour meeting of ``body`` now, with ``project`` the one item, and open it."""
+    now = timezone.now()
+    meeting = services.meeting_create(
+        community=project.community,
+        by=secretary,
+        body=body,
+        title=title,
+        starts_at=now,
+        ends_at=now + timedelta(hours=2),
+        place=place,
+        items=[services.ItemSpec(matter, project)],
+    )
+    services.meeting_open(meeting=meeting, by=secretary)
+    return meeting
+
+
+def _sign_in(meeting: Meeting, members: Sequence[User]) -> None:
+    for member in members:
+        services.meeting_confirm(meeting=meeting, by=member)
+        services.attendance_sign(meeting=meeting, by=member)
+
+
+def _close(meeting: Meeting, *, secretary: User, minutes: str) -> None:
+    """Close ``meeting``; with ``minutes``, write and publish them (no objection period)."""
+    services.meeting_close(meeting=meeting, by=secretary)
+    if minutes:
+        mn = services.minutes_write(meeting=meeting, by=secretary, body=minutes, objection_days=0)
+        services.minutes_publish(minutes=mn, by=secretary)
+
+
 def council_meeting(
     *,
     project: Project,
@@ -32,29 +65,20 @@ def council_meeting(
     """Convene a council meeting with ``project`` on the agenda, open it, sign ``members`` in,
     let each vote (``choices``, default all 赞成), close the item (which recommends the project
     when the vote carries) and the meeting; with ``minutes``, write and publish them too."""
-    now = timezone.now()
-    meeting = services.meeting_create(
-        community=project.community,
-        by=secretary,
+    meeting = _convene(
+        project=project,
+        secretary=secretary,
         body=Body.COUNCIL,
         title=title,
-        starts_at=now,
-        ends_at=now + timedelta(hours=2),
         place="社区党群服务中心议事厅",
-        items=[services.ItemSpec(f"是否建议党委批准实施“{project.title}”", project)],
+        matter=f"是否建议党委批准实施“{project.title}”",
     )
-    services.meeting_open(meeting=meeting, by=secretary)
-    for member in members:
-        services.meeting_confirm(meeting=meeting, by=member)
-        services.attendance_sign(meeting=meeting, by=member)
+    _sign_in(meeting, members)
     item = meeting.items.get()
     for member, choice in zip(members, choices or ["yes"] * len(members), strict=True):
         services.item_vote(item=item, by=member, choice=choice, conflict="利益相关")
     item = services.item_close(item=item, by=secretary)
-    services.meeting_close(meeting=meeting, by=secretary)
-    if minutes:
-        mn = services.minutes_write(meeting=meeting, by=secretary, body=minutes, objection_days=0)
-        services.minutes_publish(minutes=mn, by=secretary)
+    _close(meeting, secretary=secretary, minutes=minutes)
     return item
 
 
@@ -72,31 +96,22 @@ def committee_meeting(
     ``members`` in, put the project to the committee's roll-call on approving ``amount``, let
     every member present vote 赞成, close the item (which approves the project) and the meeting;
     with ``minutes``, write and publish them too."""
-    now = timezone.now()
-    meeting = services.meeting_create(
-        community=project.community,
-        by=secretary,
+    meeting = _convene(
+        project=project,
+        secretary=secretary,
         body=Body.COMMITTEE,
         title=title,
-        starts_at=now,
-        ends_at=now + timedelta(hours=2),
         place="社区党群服务中心会议室",
-        items=[services.ItemSpec(f"是否批准实施“{project.title}”", project)],
+        matter=f"是否批准实施“{project.title}”",
     )
-    services.meeting_open(meeting=meeting, by=secretary)
-    for member in members:
-        services.meeting_confirm(meeting=meeting, by=member)
-        services.attendance_sign(meeting=meeting, by=member)
+    _sign_in(meeting, members)
     item = services.item_open_rollcall(
         item=meeting.items.get(), by=secretary, motion="approve", amount=amount, reason=reason
     )
     for member in members:
         services.item_vote(item=item, by=member, choice="yes")
     item = services.item_close(item=item, by=secretary)
-    services.meeting_close(meeting=meeting, by=secretary)
-    if minutes:
-        mn = services.minutes_write(meeting=meeting, by=secretary, body=minutes, objection_days=0)
-        services.minutes_publish(minutes=mn, by=secretary)
+    _close(meeting, secretary=secretary, minutes=minutes)
     return item
 
 
@@ -111,25 +126,19 @@ def hearing(
     """Hold a hearing (听证会) on ``project``: each of ``speakers`` (resident, topic, what they
     said, what was answered) signs up and is heard; the minutes, published, record that the
     hearing was held, so the committee may decide."""
-    now = timezone.now()
-    meeting = services.meeting_create(
-        community=project.community,
-        by=secretary,
+    meeting = _convene(
+        project=project,
+        secretary=secretary,
         body=Body.HEARING,
         title=title,
-        starts_at=now,
-        ends_at=now + timedelta(hours=2),
         place="社区党群服务中心议事厅",
-        items=[services.ItemSpec(f"听取居民对“{project.title}”的意见", project)],
+        matter=f"听取居民对“{project.title}”的意见",
     )
-    services.meeting_open(meeting=meeting, by=secretary)
     for resident, topic, said, answered in speakers:
         speaker = services.hearing_signup(meeting=meeting, by=resident, topic=topic)
         services.attendance_sign(meeting=meeting, by=resident)
         services.hearing_record(speaker=speaker, by=secretary, summary=said, answer=answered)
-    services.meeting_close(meeting=meeting, by=secretary)
-    mn = services.minutes_write(meeting=meeting, by=secretary, body=minutes, objection_days=0)
-    services.minutes_publish(minutes=mn, by=secretary)
+    _close(meeting, secretary=secretary, minutes=minutes)
     return meeting
 
 

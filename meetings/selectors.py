@@ -135,17 +135,17 @@ class MeetingView:
     may_sign_up: bool = False
 
 
-def meeting_view(meeting: Meeting, user: Any) -> MeetingView:
-    invitations = list(meeting.invitations.select_related("member"))
-    attendances = list(meeting.attendances.select_related("member"))
-    present_ids = {a.member_id for a in attendances}
-    quorum = services.meeting_quorum(meeting)
-    member_present = [
+def _members_present(meeting: Meeting, attendances: list[Attendance]) -> list[Any]:
+    """The people signed in who may vote: members of the body (anyone signed in at a hearing)."""
+    return [
         a.member
         for a in attendances
         if services.is_member(a.member, meeting) or meeting.body == "hearing"
     ]
-    uid = user.pk if user is not None and user.is_authenticated else None
+
+
+def _item_views(meeting: Meeting, member_present: list[Any], uid: int | None) -> list[ItemView]:
+    """Each agenda item with its tally, its votes, my vote and who is left to enter."""
     items = []
     for item in meeting.items.select_related("project", "decision"):
         votes = vote_rows(item)
@@ -160,10 +160,44 @@ def meeting_view(meeting: Meeting, user: Any) -> MeetingView:
                 awaits_rollcall=services.awaits_rollcall(item),
             )
         )
-    minutes = Minutes.objects.filter(meeting=meeting).select_related("written_by").first()
-    speakers: list[HearingSpeaker] = []
+    return items
+
+
+def _speakers(meeting: Meeting) -> list[HearingSpeaker]:
+    """A hearing's speakers (none for other meetings)."""
     if meeting.body == Body.HEARING:
-        speakers = list(meeting.speakers.select_related("person"))
+        return list(meeting.speakers.select_related("person"))
+    return []
+
+
+def _can_convene(meeting: Meeting, user: Any, uid: int | None) -> bool:
+    """Whether the signed-in user may convene a meeting of this body in this community."""
+    return uid is not None and (
+        user_has_role(user, meeting.community, Role.CLERK)
+        or services.may_convene(user, meeting.community, meeting.body)
+    )
+
+
+def _may_sign_up(meeting: Meeting, user: Any, my_speaker: HearingSpeaker | None) -> bool:
+    """Whether the user, a resident not yet signed up, may sign up to speak at this hearing."""
+    return (
+        meeting.body == Body.HEARING
+        and meeting.status != Meeting.Status.CLOSED
+        and my_speaker is None
+        and user_has_role(user, meeting.community, Role.RESIDENT)
+    )
+
+
+def meeting_view(meeting: Meeting, user: Any) -> MeetingView:
+    invitations = list(meeting.invitations.select_related("member"))
+    attendances = list(meeting.attendances.select_related("member"))
+    present_ids = {a.member_id for a in attendances}
+    quorum = services.meeting_quorum(meeting)
+    member_present = _members_present(meeting, attendances)
+    uid = user.pk if user is not None and user.is_authenticated else None
+    items = _item_views(meeting, member_present, uid)
+    minutes = Minutes.objects.filter(meeting=meeting).select_related("written_by").first()
+    speakers = _speakers(meeting)
     my_speaker = next((sp for sp in speakers if sp.person_id == uid), None)
     return MeetingView(
         meeting=meeting,
@@ -176,15 +210,8 @@ def meeting_view(meeting: Meeting, user: Any) -> MeetingView:
         signed_in=uid in present_ids,
         is_member=uid is not None and services.is_member(user, meeting),
         is_secretary=uid is not None and meeting.secretary_id == uid,
-        can_convene=uid is not None
-        and (
-            user_has_role(user, meeting.community, Role.CLERK)
-            or services.may_convene(user, meeting.community, meeting.body)
-        ),
+        can_convene=_can_convene(meeting, user, uid),
         speakers=speakers,
         my_speaker=my_speaker,
-        may_sign_up=meeting.body == Body.HEARING
-        and meeting.status != Meeting.Status.CLOSED
-        and my_speaker is None
-        and user_has_role(user, meeting.community, Role.RESIDENT),
+        may_sign_up=_may_sign_up(meeting, user, my_speaker),
     )

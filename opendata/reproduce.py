@@ -88,17 +88,58 @@ class Acc:
     def satisfaction(self) -> Decimal | None:
         return rate(self.choices["satisfied"] + self.choices["basically_satisfied"], self.ballots)
 
+    def add(self, a: Acc) -> None:
+        """Add another accumulator's counts and sums to this one."""
+        self.projects += a.projects
+        for k, v in a.by_state.items():
+            self.by_state[k] += v
+        for k, v in a.by_category.items():
+            self.by_category[k] += v
+        self.people += a.people
+        for k, m in a.money.items():
+            self.money[k] += m
+        self.rounds += a.rounds
+        self.eligible += a.eligible
+        for k, v in a.choices.items():
+            self.choices[k] += v
+        self.finished += a.finished
+        self.on_time += a.on_time
 
-def figures(folder: Path, place_id: int, start: date, end: date) -> dict[str, Any]:
-    code = codes(folder)
-    public_states, stages, categories = code["public_states"], code["stages"], code["categories"]
-    choice_codes, contributor_kinds = code["choices"], code["contributor_kinds"]
-    lo = datetime.combine(start, time.min, TZ)
-    hi = datetime.combine(end + timedelta(days=1), time.min, TZ)
 
-    def inside(t: datetime | None) -> bool:
-        return t is not None and lo <= t < hi
+class _Period:
+    """The days ``start`` to ``end`` (both included) as a half-open interval of Beijing times."""
 
+    def __init__(self, start: date, end: date) -> None:
+        self.lo = datetime.combine(start, time.min, TZ)
+        self.hi = datetime.combine(end + timedelta(days=1), time.min, TZ)
+
+    def inside(self, t: datetime | None) -> bool:
+        return t is not None and self.lo <= t < self.hi
+
+
+# A project's (closed_at, duration_days, state), for the share finished on time.
+_Duration = tuple[datetime | None, int | None, str]
+# An audit event that changes the state: (created_at, event_id, source, target).
+_Step = tuple[datetime, int, str, str]
+
+
+class _Read:
+    """What ``figures`` reads from the files of one place: its communities, the accumulators of
+    each, and what the later steps need of the earlier ones."""
+
+    def __init__(self, folder: Path, place_id: int, period: _Period) -> None:
+        self.folder = folder
+        self.period = period
+        self.children, self.communities = _communities(folder, place_id)
+        self.acc: dict[str, Acc] = defaultdict(Acc)
+        self.community_of_project: dict[str, str] = {}
+        self.duration: dict[str, _Duration] = {}
+        self.started: dict[str, datetime] = {}
+
+
+def _communities(folder: Path, place_id: int) -> tuple[list[dict[str, str]], dict[str, int | None]]:
+    """The place's children (by name), and its communities: slug -> the child they are under
+    (``None`` for a community that is the place itself)."""
     places = {int(r["place_id"]): r for r in rows(folder, "places.csv")}
     root = places[place_id]["path"]
     children = sorted(
@@ -110,34 +151,37 @@ def figures(folder: Path, place_id: int, start: date, end: date) -> dict[str, An
         if path.startswith(root):
             rest = path[len(root) :].split("/", 1)[0]
             communities[c["community"]] = int(rest) if rest else None
-    acc: dict[str, Acc] = defaultdict(Acc)
-    community_of_project: dict[str, str] = {}
-    duration: dict[str, tuple[datetime | None, int | None, str]] = {}
+    return children, communities
 
-    for p in rows(folder, "projects.csv"):
+
+def _read_projects(r: _Read, public_states: list[str]) -> None:
+    """Projects submitted in the period, by state and category; people served by closed ones."""
+    for p in rows(r.folder, "projects.csv"):
         slug = p["community"]
-        community_of_project[p["project_id"]] = slug
-        if slug not in communities:
+        r.community_of_project[p["project_id"]] = slug
+        if slug not in r.communities:
             continue
-        duration[p["project_id"]] = (
+        r.duration[p["project_id"]] = (
             when(p["closed_at"]),
             int(p["duration_days"]) if p["duration_days"] else None,
             p["state"],
         )
-        if p["state"] in public_states and inside(when(p["submitted_at"])):
-            a = acc[slug]
+        if p["state"] in public_states and r.period.inside(when(p["submitted_at"])):
+            a = r.acc[slug]
             a.projects += 1
             a.by_state[p["state"]] += 1
             a.by_category[p["category"]] += 1
             if p["state"] == "closed" and p.get("people_served"):
                 a.people += int(p["people_served"])
 
-    # money moved in the period; co-funding by contributor kind
+
+def _read_ledger(r: _Read) -> dict[str, dict[str, Decimal]]:
+    """Money moved in the period; co-funding by contributor kind (returned)."""
     by_id: dict[str, tuple[str, str]] = {}  # entry -> (kind, contributor_kind)
     cofunding: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
-    for e in rows(folder, "ledger.csv"):
+    for e in rows(r.folder, "ledger.csv"):
         by_id[e["entry_id"]] = (e["kind"], e["contributor_kind"])
-        if e["community"] not in communities or not inside(when(e["created_at"])):
+        if e["community"] not in r.communities or not r.period.inside(when(e["created_at"])):
             continue
         kind, contributor_kind, sign = e["kind"], e["contributor_kind"], 1
         if kind == "reversal":
@@ -145,78 +189,91 @@ def figures(folder: Path, place_id: int, start: date, end: date) -> dict[str, An
             sign = -1
         amount = Decimal(e["amount"])
         for balance, effect in EFFECTS[kind].items():
-            acc[e["community"]].money[balance] += sign * effect * amount
+            r.acc[e["community"]].money[balance] += sign * effect * amount
         if kind in COFUND_KINDS:
             key = "pledged" if kind == "cofund_pledge" else "received"
             cofunding[contributor_kind][key] += sign * amount
+    return cofunding
 
-    for r in rows(folder, "evaluations.csv"):
-        if r["community"] not in communities or not inside(when(r["closed_at"])):
+
+def _read_evaluations(r: _Read, choice_codes: list[str]) -> None:
+    """Evaluation rounds closed in the period: eligible voters and ballots per choice."""
+    for row in rows(r.folder, "evaluations.csv"):
+        if row["community"] not in r.communities or not r.period.inside(when(row["closed_at"])):
             continue
-        a = acc[r["community"]]
+        a = r.acc[row["community"]]
         a.rounds += 1
-        a.eligible += int(r["eligible"])
+        a.eligible += int(row["eligible"])
         for choice in choice_codes:
-            a.choices[choice] += int(r[choice])
+            a.choices[choice] += int(row[choice])
 
-    # audit events: start of execution, and the stays in each stage
-    started: dict[str, datetime] = {}
-    trail: dict[str, list[tuple[datetime, int, str, str]]] = defaultdict(list)
-    for ev in rows(folder, "audit.csv"):
+
+def _read_audit(r: _Read) -> dict[str, list[_Step]]:
+    """Audit events: the start of execution (kept in ``r.started``), and each project's changes
+    of state (returned), to measure the stays in each stage."""
+    trail: dict[str, list[_Step]] = defaultdict(list)
+    for ev in rows(r.folder, "audit.csv"):
         pid = ev["project_id"]
-        if community_of_project.get(pid) not in communities:
+        if r.community_of_project.get(pid) not in r.communities:
             continue
         at = when(ev["created_at"])
         assert at is not None
-        if ev["target"] == "executing" and (pid not in started or at < started[pid]):
-            started[pid] = at
+        if ev["target"] == "executing" and (pid not in r.started or at < r.started[pid]):
+            r.started[pid] = at
         if ev["source"] and ev["target"] and ev["source"] != ev["target"]:
             trail[pid].append((at, int(ev["event_id"]), ev["source"], ev["target"]))
+    return trail
+
+
+def _stays(
+    trail: dict[str, list[_Step]], stages: list[str], period: _Period
+) -> dict[str, list[float]]:
+    """The stays (in days) in each stage that ended in the period."""
     stays: dict[str, list[float]] = {s: [] for s in stages}
     for events in trail.values():
         events.sort()
-        if not any(inside(e[0]) for e in events):
+        if not any(period.inside(e[0]) for e in events):
             continue
         for before, after in itertools.pairwise(events):
-            if before[3] == after[2] and after[2] in stays and inside(after[0]):
+            if before[3] == after[2] and after[2] in stays and period.inside(after[0]):
                 stays[after[2]].append((after[0] - before[0]).total_seconds() / 86400)
+    return stays
 
-    for pid, (closed_at, days, state) in duration.items():
-        if state != "closed" or not inside(closed_at):
+
+def _count_finished(r: _Read) -> None:
+    """Projects closed in the period, and those finished within their duration from the start
+    of execution."""
+    for pid, (closed_at, days, state) in r.duration.items():
+        if state != "closed" or not r.period.inside(closed_at):
             continue
-        a = acc[community_of_project[pid]]
+        a = r.acc[r.community_of_project[pid]]
         a.finished += 1
-        start_at = started.get(pid)
+        start_at = r.started.get(pid)
         if start_at is not None and days is not None and closed_at is not None:
             a.on_time += closed_at <= start_at + timedelta(days=days)
 
+
+def _totals(r: _Read) -> tuple[Acc, dict[int, Acc]]:
+    """The communities' accumulators summed for the whole place and for each child."""
     total = Acc()
     per_child: dict[int, Acc] = defaultdict(Acc)
-    for slug, a in acc.items():
+    for slug, a in r.acc.items():
         targets = [total]
-        if communities.get(slug) is not None:
-            targets.append(per_child[communities[slug]])  # type: ignore[index]
+        if r.communities.get(slug) is not None:
+            targets.append(per_child[r.communities[slug]])  # type: ignore[index]
         for t in targets:
-            t.projects += a.projects
-            for k, v in a.by_state.items():
-                t.by_state[k] += v
-            for k, v in a.by_category.items():
-                t.by_category[k] += v
-            t.people += a.people
-            for k, m in a.money.items():
-                t.money[k] += m
-            t.rounds += a.rounds
-            t.eligible += a.eligible
-            for k, v in a.choices.items():
-                t.choices[k] += v
-            t.finished += a.finished
-            t.on_time += a.on_time
+            t.add(a)
+    return total, per_child
+
+
+def _children_rows(r: _Read, per_child: dict[int, Acc]) -> list[dict[str, Any]]:
+    """One row per child place, the most satisfied first."""
     counts: dict[int, int] = defaultdict(int)
-    for child in communities.values():
+    for child in r.communities.values():
         if child is not None:
             counts[child] += 1
     children_rows: list[dict[str, Any]] = []
-    for c in children:
+    for c in r.children:
         a = per_child[int(c["place_id"])]
         children_rows.append(
             {
@@ -235,25 +292,52 @@ def figures(folder: Path, place_id: int, start: date, end: date) -> dict[str, An
             }
         )
     children_rows.sort(
-        key=lambda r: (
-            r["satisfaction_rate"] is None,
-            -(r["satisfaction_rate"] or 0),
-            -r["projects"],
-            r["name"],
+        key=lambda row: (
+            row["satisfaction_rate"] is None,
+            -(row["satisfaction_rate"] or 0),
+            -row["projects"],
+            row["name"],
         )
     )
+    return children_rows
+
+
+def _cofunding_by_kind(
+    cofunding: dict[str, dict[str, Decimal]], contributor_kinds: list[str]
+) -> dict[str, dict[str, Decimal]]:
+    """Pledged and received per contributor kind: the dictionary's kinds, then any other."""
     kinds = contributor_kinds + sorted(k for k in cofunding if k not in contributor_kinds)
     return {
-        "communities": len(communities),
+        k: {"pledged": cofunding[k]["pledged"], "received": cofunding[k]["received"]} for k in kinds
+    }
+
+
+def _medians(stays: dict[str, list[float]]) -> dict[str, Decimal | None]:
+    """The median stay in each stage, in days to a tenth."""
+    return {
+        s: Decimal(str(statistics.median(v))).quantize(DAYS, rounding=ROUND_HALF_UP) if v else None
+        for s, v in stays.items()
+    }
+
+
+def figures(folder: Path, place_id: int, start: date, end: date) -> dict[str, Any]:
+    code = codes(folder)
+    public_states, choice_codes = code["public_states"], code["choices"]
+    r = _Read(folder, place_id, _Period(start, end))
+    _read_projects(r, public_states)
+    cofunding = _read_ledger(r)
+    _read_evaluations(r, choice_codes)
+    stays = _stays(_read_audit(r), code["stages"], r.period)
+    _count_finished(r)
+    total, per_child = _totals(r)
+    return {
+        "communities": len(r.communities),
         "projects": total.projects,
         "projects_by_state": {s: total.by_state.get(s, 0) for s in public_states},
-        "projects_by_category": {c: total.by_category.get(c, 0) for c in categories},
+        "projects_by_category": {c: total.by_category.get(c, 0) for c in code["categories"]},
         "people_served": total.people,
         "money": {k: total.money[k] for k in MONEY_KEYS},
-        "cofunding_by_kind": {
-            k: {"pledged": cofunding[k]["pledged"], "received": cofunding[k]["received"]}
-            for k in kinds
-        },
+        "cofunding_by_kind": _cofunding_by_kind(cofunding, code["contributor_kinds"]),
         "evaluation": {
             "rounds": total.rounds,
             "eligible": total.eligible,
@@ -265,14 +349,9 @@ def figures(folder: Path, place_id: int, start: date, end: date) -> dict[str, An
         "finished": total.finished,
         "finished_on_time": total.on_time,
         "on_time_share": rate(total.on_time, total.finished),
-        "median_days_by_stage": {
-            s: Decimal(str(statistics.median(v))).quantize(DAYS, rounding=ROUND_HALF_UP)
-            if v
-            else None
-            for s, v in stays.items()
-        },
+        "median_days_by_stage": _medians(stays),
         "stays_by_stage": {s: len(v) for s, v in stays.items()},
-        "children": children_rows,
+        "children": _children_rows(r, per_child),
     }
 
 

@@ -73,8 +73,19 @@ def build(day: date | None = None, *, base: Path | None = None) -> dict[str, Any
     if work.exists():
         shutil.rmtree(work)
     (work / PB_DIR).mkdir(parents=True)
-    files: list[dict[str, Any]] = []
     everything = Filters()
+    files = _dataset_files(work, everything) + _ballot_files(work, everything)
+    manifest = _write_manifest(work, day, files)
+    final = base / day.isoformat()
+    if final.exists():
+        shutil.rmtree(final)
+    work.rename(final)
+    return manifest
+
+
+def _dataset_files(work: Path, everything: Filters) -> list[dict[str, Any]]:
+    """Every dataset as CSV and as JSON; the manifest's entry of each file."""
+    files: list[dict[str, Any]] = []
     for dataset in DATASETS.values():
         for fmt, writer in (("csv", csv_chunks), ("json", json_chunks)):
             rows = _Counter(dataset.rows(everything))
@@ -90,6 +101,12 @@ def build(day: date | None = None, *, base: Path | None = None) -> dict[str, Any
                     "sha256": sha,
                 }
             )
+    return files
+
+
+def _ballot_files(work: Path, everything: Filters) -> list[dict[str, Any]]:
+    """A Pabulib file per counted budget round; the manifest's entry of each file."""
+    files: list[dict[str, Any]] = []
     for rnd in counted_rounds(everything).iterator(chunk_size=100):
         election = ballots.round_to_election(rnd)
         name = f"{PB_DIR}/round-{rnd.pk}.pb"
@@ -107,6 +124,11 @@ def build(day: date | None = None, *, base: Path | None = None) -> dict[str, Any
                 "title": rnd.title,
             }
         )
+    return files
+
+
+def _write_manifest(work: Path, day: date, files: list[dict[str, Any]]) -> dict[str, Any]:
+    """``manifest.json``, the data dictionary and ``SHA256SUMS``; returns the manifest."""
     manifest = {
         "snapshot": day.isoformat(),
         "created_at": timezone.now().isoformat(timespec="seconds"),
@@ -120,10 +142,6 @@ def build(day: date | None = None, *, base: Path | None = None) -> dict[str, Any
     sums = [(f["sha256"], f["name"]) for f in files]
     sums.append((hashlib.sha256(words.encode()).hexdigest(), DICTIONARY))
     (work / "SHA256SUMS").write_text("".join(f"{sha}  {name}\n" for sha, name in sums))
-    final = base / day.isoformat()
-    if final.exists():
-        shutil.rmtree(final)
-    work.rename(final)
     return manifest
 
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from projects.errors import Forbidden, Invalid
 from projects.models import Community
-from projects.models.places import supervises
+from projects.models.membership import supervises
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrPromise

@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy
 from projects.models import (
     Community,
 )
+from projects.models.membership import supervised_q
 from projects.models.money import ContributorKind
-from projects.models.places import supervised_q
 
 ENTRIES_PER_PAGE = 50
 

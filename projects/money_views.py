@@ -29,7 +29,8 @@ from projects.models import (
     Project,
     Role,
 )
-from projects.models.places import Place, supervised_places, supervised_q
+from projects.models.membership import supervised_places, supervised_q
+from projects.models.places import Place
 from projects.money_forms import CofundingForm, ExpenditureForm, FundForm, ReverseForm
 from projects.selectors import projects_visible_to, user_has_role
 from projects.web_errors import attach_to_form, handle_domain_errors

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods
 from projects import community_rules as rules
 from projects.errors import Forbidden, YishiError
 from projects.models import Community
-from projects.models.places import supervised_q
+from projects.models.membership import supervised_q
 from projects.templatetags.money import yuan
 from projects.web_errors import attach_to_form
 

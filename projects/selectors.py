@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from projects.models import STATE_FLAGS, Community, Membership, Project, Role, State
-from projects.models.places import supervised_q, supervisors_of
+from projects.models.membership import supervised_q, supervisors_of
 
 
 def user_has_role(user: Any, community: Community, role: str | None) -> bool:

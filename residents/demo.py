@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 
 from projects.models import Community, Grid, Membership, Project, Role, State
-from projects.models.places import supervisors_of
+from projects.models.membership import supervisors_of
 from residents import services
 
 PASSWORD = "yishi-demo"  # noqa: S105 - published demo password, as seed_demo's

@@ -110,22 +110,8 @@ def _full_number(q: str) -> str | None:
         return None
 
 
-def search(
-    *,
-    viewer: Any,
-    communities: QuerySet[Community],
-    q: str,
-    anyone_by_number: bool = False,
-    residents_only: bool = False,
-) -> list[Found]:
-    """People holding a current role (a resident's, with ``residents_only``) in ``communities``
-    who match ``q`` (case-insensitive), at most 20. With ``anyone_by_number``, a whole mobile
-    number also finds a person outside them (a new member of staff who lives elsewhere): only
-    the whole number, never a part or a name."""
-    q = " ".join((q or "").split())[:60]
-    if len(q) < MIN_LENGTH:
-        return []
-    parts = _phone_parts(q)
+def _match(communities: QuerySet[Community], q: str) -> Q:
+    """Memberships whose person matches ``q``: by name, username, household, address or phone."""
     match = (
         Q(user__first_name__icontains=q)
         | Q(user__last_name__icontains=q)
@@ -133,14 +119,22 @@ def search(
         | Q(household__icontains=q)
         | _address_match(communities, q)
     )
+    parts = _phone_parts(q)
     if parts:
         phone = Q()
         for part in parts:
             phone &= Q(user__phone__number__contains=part)
         match |= phone
+    return match
+
+
+def _found_members(
+    viewer: Any, communities: QuerySet[Community], q: str, residents_only: bool
+) -> dict[int, Found]:
+    """The people matching ``q`` within ``communities`` (one result each, at most ``LIMIT``)."""
     rows = (
         memberships_in(communities, residents_only=residents_only)
-        .filter(match)
+        .filter(_match(communities, q))
         .select_related("user__phone", "community")
         .order_by("user_id", "-household", "pk")
     )
@@ -163,7 +157,12 @@ def search(
         )
         if len(found) >= LIMIT:
             break
-    number = _full_number(q) if anyone_by_number else None
+    return found
+
+
+def _add_by_number(found: dict[int, Found], viewer: Any, q: str) -> None:
+    """Add the active account signed up with ``q`` as a whole number, while there is room."""
+    number = _full_number(q)
     if number and len(found) < LIMIT:
         user = (
             get_user_model()
@@ -175,6 +174,26 @@ def search(
             found[user.pk] = Found(
                 user=user, name=display_name(user), phone=phone_for(viewer, user), address=""
             )
+
+
+def search(
+    *,
+    viewer: Any,
+    communities: QuerySet[Community],
+    q: str,
+    anyone_by_number: bool = False,
+    residents_only: bool = False,
+) -> list[Found]:
+    """People holding a current role (a resident's, with ``residents_only``) in ``communities``
+    who match ``q`` (case-insensitive), at most 20. With ``anyone_by_number``, a whole mobile
+    number also finds a person outside them (a new member of staff who lives elsewhere): only
+    the whole number, never a part or a name."""
+    q = " ".join((q or "").split())[:60]
+    if len(q) < MIN_LENGTH:
+        return []
+    found = _found_members(viewer, communities, q, residents_only)
+    if anyone_by_number:
+        _add_by_number(found, viewer, q)
     return sorted(found.values(), key=lambda f: (f.name, f.user.pk))
 
 

@@ -7,8 +7,8 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 
 from projects.models import Community, LedgerEntry, Membership, Role
+from projects.models.membership import supervised_q
 from projects.models.money import ContributorKind
-from projects.models.places import supervised_q
 from residents.models import Declaration, Organisation, UnitSeat
 
 

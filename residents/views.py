@@ -263,6 +263,54 @@ def register_preview(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 # --- resident units ----------------------------------------------------------------------------
+def _unit_person(request: HttpRequest, unit: Organisation, action: str | None) -> Any:
+    """Whom a representative or seat action is for: the person searched, or a representative."""
+    person = person_search.chosen(request, None) if action == "representative" else None
+    if action == "seat":
+        person = unit.representatives.filter(pk=_int(request.POST.get("user"))).first()
+    if person is None and action in ("representative", "seat"):
+        raise Invalid(_("请先搜索并选择一人"), errors={"user": [_("请选择")]})
+    return person
+
+
+def _unit_contribute(request: HttpRequest, community: Community, unit: Organisation) -> None:
+    """Record the unit's co-funding of one of the community's projects."""
+    project = get_object_or_404(Project, pk=request.POST.get("project") or 0, community=community)
+    services.unit_contribution_record(
+        by=request.user,
+        unit=unit,
+        project=project,
+        amount=request.POST.get("amount"),
+        memo=request.POST.get("memo", ""),
+    )
+    messages.success(request, _("已登记共建资金"))
+
+
+def _unit_post(request: HttpRequest, community: Community) -> None:
+    """Do what the units page posted: register a unit, add a representative, grant a seat or
+    record co-funding."""
+    action = request.POST.get("action")
+    if action == "create":
+        services.unit_create(
+            by=request.user,
+            community=community,
+            name=request.POST.get("name"),
+            kind=request.POST.get("kind"),
+        )
+        messages.success(request, _("已登记驻区单位"))
+        return
+    unit = get_object_or_404(Organisation, pk=request.POST.get("unit") or 0, community=community)
+    person = _unit_person(request, unit, action)
+    if action == "representative":
+        services.unit_representative_add(by=request.user, unit=unit, user=person)
+        messages.success(request, _("已添加代表"))
+    elif action == "seat":
+        services.unit_seat_grant(by=request.user, unit=unit, representative=person)
+        messages.success(request, _("已授予党委席位"))
+    elif action == "contribute":
+        _unit_contribute(request, community, unit)
+
+
 @login_required
 @_errors_shown
 def units(request: HttpRequest, slug: str) -> HttpResponse:
@@ -272,42 +320,7 @@ def units(request: HttpRequest, slug: str) -> HttpResponse:
     if not (is_clerk or is_supervisor):
         raise Forbidden(_("只有本社区服务中心或街道监督可以查看"))
     if request.method == "POST":
-        action = request.POST.get("action")
-        if action == "create":
-            services.unit_create(
-                by=request.user,
-                community=community,
-                name=request.POST.get("name"),
-                kind=request.POST.get("kind"),
-            )
-            messages.success(request, _("已登记驻区单位"))
-        else:
-            unit = get_object_or_404(
-                Organisation, pk=request.POST.get("unit") or 0, community=community
-            )
-            person = person_search.chosen(request, None) if action == "representative" else None
-            if action == "seat":
-                person = unit.representatives.filter(pk=_int(request.POST.get("user"))).first()
-            if person is None and action in ("representative", "seat"):
-                raise Invalid(_("请先搜索并选择一人"), errors={"user": [_("请选择")]})
-            if action == "representative":
-                services.unit_representative_add(by=request.user, unit=unit, user=person)
-                messages.success(request, _("已添加代表"))
-            elif action == "seat":
-                services.unit_seat_grant(by=request.user, unit=unit, representative=person)
-                messages.success(request, _("已授予党委席位"))
-            elif action == "contribute":
-                project = get_object_or_404(
-                    Project, pk=request.POST.get("project") or 0, community=community
-                )
-                services.unit_contribution_record(
-                    by=request.user,
-                    unit=unit,
-                    project=project,
-                    amount=request.POST.get("amount"),
-                    memo=request.POST.get("memo", ""),
-                )
-                messages.success(request, _("已登记共建资金"))
+        _unit_post(request, community)
         return redirect("residents:units", slug=slug)
     return render(
         request,

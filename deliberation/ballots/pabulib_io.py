@@ -31,7 +31,7 @@ from projects.errors import Conflict, Invalid
 from projects.models import (
     Community,
 )
-from projects.models.lifecycle import MAX_AMOUNT
+from projects.models.states import MAX_AMOUNT
 
 # Pabulib META ``rule`` values and ours.
 PB_RULE_IN = {

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -26,6 +27,7 @@ from projects.errors import Conflict, Forbidden, Invalid
 from projects.models import (
     AcceptanceCheck,
     AcceptanceInspection,
+    AcceptanceItem,
     AcceptanceSignature,
     Membership,
     Project,
@@ -94,20 +96,11 @@ class CheckInput:
     photo: UploadedFile | None = None
 
 
-def acceptance_sign(
-    *,
-    project: Project,
-    by: User,
-    passed: bool,
-    reasons: str = "",
-    checks: Iterable[CheckInput] = (),
-) -> AcceptanceSignature:
-    """One inspector signs the open round (once). When every inspector has signed, the count
-    fires ``accepted`` (more than the community's share passed) or ``not_accepted``."""
+def _clean_signature(passed: bool, reasons: str, checks: list[CheckInput]) -> str:
+    """The reasons (for a fail, else the failed checks' notes); refuse inconsistent verdicts."""
     reasons = (reasons or "").strip()
     if len(reasons) > 2000:
         raise Invalid(_("理由不能超过 2000 字"), errors={"reasons": [_("过长")]})
-    checks = list(checks)
     if passed and any(not c.passed for c in checks):
         raise Invalid(
             _("有查验项不合格，不能签字验收合格"),
@@ -118,16 +111,53 @@ def acceptance_sign(
         reasons = "；".join(failed_notes)
         if not reasons:
             raise Invalid(_("验收不合格须写明理由"), errors={"reasons": [_("此项必填")]})
+    return reasons
+
+
+def _check_signer(p: Project, inspection: AcceptanceInspection, by: User) -> None:
+    """Refuse anyone but an inspector of the round, and an inspector who signed already."""
+    if not pe.is_inspector(inspection, by):
+        raise Forbidden(_("只有本轮验收人可以签字"))
+    if inspection.signatures.filter(inspector=by).exists():
+        raise Conflict(_("您已在本轮验收签字"), state=p.state, allowed=[])
+
+
+def _write_checks(
+    signature: AcceptanceSignature,
+    items: dict[int, AcceptanceItem],
+    given: dict[int, CheckInput],
+    photos: dict[int, ContentFile[bytes]],
+) -> None:
+    """A check per checklist item: as given, or else the signature's own verdict."""
+    for pk, item in items.items():
+        AcceptanceCheck.objects.create(
+            signature=signature,
+            item=item,
+            passed=given[pk].passed if pk in given else signature.passed,
+            note=(given[pk].note.strip()[:500] if pk in given else ""),
+            photo=photos.get(pk),
+        )
+
+
+def acceptance_sign(
+    *,
+    project: Project,
+    by: User,
+    passed: bool,
+    reasons: str = "",
+    checks: Iterable[CheckInput] = (),
+) -> AcceptanceSignature:
+    """One inspector signs the open round (once). When every inspector has signed, the count
+    fires ``accepted`` (more than the community's share passed) or ``not_accepted``."""
+    checks = list(checks)
+    reasons = _clean_signature(passed, reasons, checks)
     photos = {
         c.item: uploads.clean_photo(c.photo, field="photo") for c in checks if c.photo is not None
     }
     with transaction.atomic():
         p = _lock(project)
         inspection = _open_inspection_locked(p, by)
-        if not pe.is_inspector(inspection, by):
-            raise Forbidden(_("只有本轮验收人可以签字"))
-        if inspection.signatures.filter(inspector=by).exists():
-            raise Conflict(_("您已在本轮验收签字"), state=p.state, allowed=[])
+        _check_signer(p, inspection, by)
         items = {i.pk: i for i in inspection.items.all()}
         given = {c.item: c for c in checks}
         if set(given) - set(items):
@@ -135,14 +165,7 @@ def acceptance_sign(
         signature = AcceptanceSignature.objects.create(
             inspection=inspection, inspector=by, passed=passed, reasons=reasons
         )
-        for pk, item in items.items():
-            AcceptanceCheck.objects.create(
-                signature=signature,
-                item=item,
-                passed=given[pk].passed if pk in given else passed,
-                note=(given[pk].note.strip()[:500] if pk in given else ""),
-                photo=photos.get(pk),
-            )
+        _write_checks(signature, items, given, photos)
         ProjectEvent.objects.create(
             project=p,
             actor=by,

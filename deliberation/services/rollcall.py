@@ -30,17 +30,8 @@ from projects.selectors import user_has_role
 
 
 # --- committee roll-call --------------------------------------------------------------------
-def decision_open(
-    *,
-    project: Project,
-    by: User,
-    motion: str,
-    amount: Decimal | None = None,
-    reason: str = "",
-    in_meeting: bool = False,
-) -> Decision:
-    """Open the committee's roll-call on a motion. ``in_meeting``: opened by a committee
-    meeting's agenda item (``meetings.services.item_open_rollcall``), which hosts it."""
+def _clean_motion(motion: str, amount: Decimal | None, reason: str) -> tuple[Decimal | None, str]:
+    """The approval's amount and the stripped reason; refuse a motion missing either."""
     if motion not in Decision.Motion.values:
         raise Invalid(_("未知的动议"), errors={"motion": [_("只能是 approve、decline 或 defer")]})
     if motion == Decision.Motion.APPROVE and amount is None:
@@ -54,23 +45,62 @@ def decision_open(
     reason = reason.strip()
     if motion == Decision.Motion.DECLINE and not reason:
         raise Invalid(_("不予批准需要填写理由"), errors={"reason": [_("此项必填")]})
+    return value, reason
+
+
+def _check_may_open(p: Project, by: User, motion: str) -> None:
+    """Refuse a non-member, a project not deciding, unmet conditions, a second roll-call."""
+    if not user_has_role(by, p.community, Role.COMMITTEE):
+        raise Forbidden(_("只有社区党委委员可以发起表决"))
+    if p.state != State.DECIDING:
+        raise Conflict(
+            _("只有处于“党委决策”状态的项目可以表决"),
+            state=p.state,
+            allowed=project_services.allowed_names(p, by),
+        )
+    # approve / decline wait for a hearing when one is required (the transition's own
+    # condition, so the roll-call and the transition table say the same)
+    failed = project_services.unmet_conditions(p, motion)
+    if failed:
+        raise project_services.condition_refusal(p, by, failed)
+    if Decision.objects.filter(project=p, result=Decision.Result.OPEN).exists():
+        raise Conflict(_("该项目已有一项正在表决的动议"), state=p.state)
+
+
+def _announce_opened(p: Project, by: User, decision: Decision) -> None:
+    """Publish the opened roll-call on commit and tell the committee members."""
+    publish_on_commit(
+        project_group(p.pk),
+        {"kind": "decision.opened", "project_id": p.pk, "decision_id": decision.pk},
+    )
+    notify(
+        recipients=Membership.objects.current()
+        .filter(community=p.community, role=Role.COMMITTEE)
+        .values_list("user_id", flat=True),
+        kind="decision.opened",
+        params={"title": p.title, "motion": decision.motion},
+        actor=by,
+        project_id=p.pk,
+        project_title=p.title,
+        url=f"/projects/{p.pk}/",
+    )
+
+
+def decision_open(
+    *,
+    project: Project,
+    by: User,
+    motion: str,
+    amount: Decimal | None = None,
+    reason: str = "",
+    in_meeting: bool = False,
+) -> Decision:
+    """Open the committee's roll-call on a motion. ``in_meeting``: opened by a committee
+    meeting's agenda item (``meetings.services.item_open_rollcall``), which hosts it."""
+    value, reason = _clean_motion(motion, amount, reason)
     with transaction.atomic():
         p = _lock(project)
-        if not user_has_role(by, p.community, Role.COMMITTEE):
-            raise Forbidden(_("只有社区党委委员可以发起表决"))
-        if p.state != State.DECIDING:
-            raise Conflict(
-                _("只有处于“党委决策”状态的项目可以表决"),
-                state=p.state,
-                allowed=project_services.allowed_names(p, by),
-            )
-        # approve / decline wait for a hearing when one is required (the transition's own
-        # condition, so the roll-call and the transition table say the same)
-        failed = project_services.unmet_conditions(p, motion)
-        if failed:
-            raise project_services.condition_refusal(p, by, failed)
-        if Decision.objects.filter(project=p, result=Decision.Result.OPEN).exists():
-            raise Conflict(_("该项目已有一项正在表决的动议"), state=p.state)
+        _check_may_open(p, by, motion)
         decision = Decision.objects.create(
             project=p,
             motion=motion,
@@ -82,21 +112,7 @@ def decision_open(
             .filter(community=p.community, role=Role.COMMITTEE)
             .count(),
         )
-        publish_on_commit(
-            project_group(p.pk),
-            {"kind": "decision.opened", "project_id": p.pk, "decision_id": decision.pk},
-        )
-        notify(
-            recipients=Membership.objects.current()
-            .filter(community=p.community, role=Role.COMMITTEE)
-            .values_list("user_id", flat=True),
-            kind="decision.opened",
-            params={"title": p.title, "motion": decision.motion},
-            actor=by,
-            project_id=p.pk,
-            project_title=p.title,
-            url=f"/projects/{p.pk}/",
-        )
+        _announce_opened(p, by, decision)
     return decision
 
 

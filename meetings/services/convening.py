@@ -51,6 +51,76 @@ def _hearing_invitees(community: Community, specs: Sequence[ItemSpec]) -> list[i
     return sorted(set(residents.values_list("user_id", flat=True)))
 
 
+def _clean_details(body: str, title: str, place: str, video_url: str) -> tuple[str, str, str]:
+    """The body checked; the title, place and video link cleaned (a place or a link is needed)."""
+    if body not in Body.values:
+        raise Invalid(_("未知的会议类型"), errors={"body": [_("无效选项")]})
+    title = _clean_text(title, field="title", max_length=120)
+    place = _clean_text(place, field="place", max_length=200, required=False)
+    video_url = _clean_text(video_url, field="video_url", max_length=500, required=False)
+    if not place and not video_url:
+        raise Invalid(_("请填写地点或视频会议链接"), errors={"place": [_("此项必填")]})
+    if video_url and not video_url.startswith(("https://", "http://")):
+        raise Invalid(_("视频会议链接须以 https:// 开头"), errors={"video_url": [_("无效链接")]})
+    return title, place, video_url
+
+
+def _check_times(starts_at: datetime, ends_at: datetime) -> None:
+    """The meeting's times are aware, and it ends after it starts."""
+    if timezone.is_naive(starts_at) or timezone.is_naive(ends_at):
+        raise Invalid(_("时间无效"), errors={"starts_at": [_("无效时间")]})
+    if ends_at <= starts_at:
+        raise Invalid(_("结束时间须晚于开始时间"), errors={"ends_at": [_("须晚于开始时间")]})
+
+
+def _clean_agenda(items: Sequence[ItemSpec]) -> list[ItemSpec]:
+    """The agenda's items, their matters cleaned: at least one, at most ``MAX_ITEMS``."""
+    if len(items) > MAX_ITEMS:
+        raise Invalid(_("议程过多"), errors={"items": [_("过多")]})
+    specs = [
+        ItemSpec(_clean_text(i.matter, field="items", max_length=500), i.project) for i in items
+    ]
+    if not specs:
+        raise Invalid(_("请至少列出一项议程"), errors={"items": [_("此项必填")]})
+    return specs
+
+
+def _check_agenda_projects(community: Community, specs: Sequence[ItemSpec]) -> None:
+    """Every project on the agenda belongs to the meeting's community."""
+    for spec in specs:
+        if spec.project is not None and spec.project.community_id != community.pk:
+            raise Invalid(_("议程中的项目须属于本社区"), errors={"items": [_("无效项目")]})
+
+
+def _invitee_ids(
+    community: Community, body: str, specs: Sequence[ItemSpec], invitees: Iterable[User] | None
+) -> list[int]:
+    """Who is invited: those given, else a hearing's involved residents or the body's members."""
+    if invitees is None and body == Body.HEARING:
+        return _hearing_invitees(community, specs)
+    if invitees is None:
+        return list(body_members(community, body).values_list("user_id", flat=True).distinct())
+    return sorted({u.pk for u in invitees})
+
+
+def _invite(meeting: Meeting, people: list[int], specs: Sequence[ItemSpec], by: User) -> None:
+    """Invite each person to the meeting and notify them with its agenda."""
+    Invitation.objects.bulk_create([Invitation(meeting=meeting, member_id=p) for p in people])
+    agenda = "；".join(f"{n}. {s.matter}" for n, s in enumerate(specs, start=1))
+    notify(
+        recipients=people,
+        kind="meeting.invited",
+        params={
+            "title": meeting.title,
+            "starts_at": iso(meeting.starts_at),
+            "place": meeting.place or meeting.video_url,
+            "agenda": agenda,
+        },
+        actor=by,
+        url=f"/meetings/{meeting.pk}/",
+    )
+
+
 def meeting_create(
     *,
     community: Community,
@@ -67,31 +137,12 @@ def meeting_create(
     """Convene a meeting: its agenda, and invitations (by default every current member of the
     council / committee; a hearing, open to every resident, by default invites the residents who
     proposed or follow a project on its agenda). Each invitee is notified with the agenda."""
-    if body not in Body.values:
-        raise Invalid(_("未知的会议类型"), errors={"body": [_("无效选项")]})
-    title = _clean_text(title, field="title", max_length=120)
-    place = _clean_text(place, field="place", max_length=200, required=False)
-    video_url = _clean_text(video_url, field="video_url", max_length=500, required=False)
-    if not place and not video_url:
-        raise Invalid(_("请填写地点或视频会议链接"), errors={"place": [_("此项必填")]})
-    if video_url and not video_url.startswith(("https://", "http://")):
-        raise Invalid(_("视频会议链接须以 https:// 开头"), errors={"video_url": [_("无效链接")]})
-    if timezone.is_naive(starts_at) or timezone.is_naive(ends_at):
-        raise Invalid(_("时间无效"), errors={"starts_at": [_("无效时间")]})
-    if ends_at <= starts_at:
-        raise Invalid(_("结束时间须晚于开始时间"), errors={"ends_at": [_("须晚于开始时间")]})
-    if len(items) > MAX_ITEMS:
-        raise Invalid(_("议程过多"), errors={"items": [_("过多")]})
-    specs = [
-        ItemSpec(_clean_text(i.matter, field="items", max_length=500), i.project) for i in items
-    ]
-    if not specs:
-        raise Invalid(_("请至少列出一项议程"), errors={"items": [_("此项必填")]})
+    title, place, video_url = _clean_details(body, title, place, video_url)
+    _check_times(starts_at, ends_at)
+    specs = _clean_agenda(items)
     if not may_convene(by, community, body):
         raise Forbidden(_("只有社区服务中心或该会议的成员可以召集会议"))
-    for spec in specs:
-        if spec.project is not None and spec.project.community_id != community.pk:
-            raise Invalid(_("议程中的项目须属于本社区"), errors={"items": [_("无效项目")]})
+    _check_agenda_projects(community, specs)
     with transaction.atomic():
         meeting = Meeting.objects.create(
             community=community,
@@ -109,28 +160,8 @@ def meeting_create(
                 for n, s in enumerate(specs, start=1)
             ]
         )
-        if invitees is None and body == Body.HEARING:
-            people = _hearing_invitees(community, specs)
-        elif invitees is None:
-            people = list(
-                body_members(community, body).values_list("user_id", flat=True).distinct()
-            )
-        else:
-            people = sorted({u.pk for u in invitees})
-        Invitation.objects.bulk_create([Invitation(meeting=meeting, member_id=p) for p in people])
-        agenda = "；".join(f"{n}. {s.matter}" for n, s in enumerate(specs, start=1))
-        notify(
-            recipients=people,
-            kind="meeting.invited",
-            params={
-                "title": title,
-                "starts_at": iso(starts_at),
-                "place": place or video_url,
-                "agenda": agenda,
-            },
-            actor=by,
-            url=f"/meetings/{meeting.pk}/",
-        )
+        people = _invitee_ids(community, body, specs, invitees)
+        _invite(meeting, people, specs, by)
         _announce(meeting, "meeting.created")
     return meeting
 

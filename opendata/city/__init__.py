@@ -22,11 +22,10 @@ from __future__ import annotations
 
 import random
 import time
-import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
@@ -34,7 +33,6 @@ from django.utils import timezone
 
 from dashboards import summary
 from dashboards.models import MonthCount, MonthLedger
-from deliberation.models import EvaluationBallot, EvaluationParticipation, EvaluationRound
 from opendata.city.bulk import (
     _skip_row_checks,
     chained,
@@ -45,6 +43,9 @@ from opendata.city.bulk import (
 )
 from opendata.city.money import (
     ledger,
+)
+from opendata.city.rounds import (
+    evaluations,
 )
 from opendata.city.shape import (
     ANY,
@@ -162,76 +163,100 @@ def _story(state: str, rng: random.Random) -> list[tuple[str, str, str]]:
     return [*steps, ("fail_final", State.EVALUATING, State.FAILED)]
 
 
+class _Drawn(NamedTuple):
+    """What is drawn at random for one project, in the order it is drawn."""
+
+    state: str
+    community: Community
+    category: str
+    story: list[tuple[str, str, str]]
+    start: datetime
+    amount: Decimal
+    times: list[datetime]  # of each step of the story
+
+
 def projects(ctx: Ctx) -> int:
-    rng = ctx.rng
-    current = ctx.years[-1]
     rows: list[Project] = []
-    stories: list[list[tuple[str, str, str]]] = []
+    stories: list[list[tuple[str, str, str, datetime]]] = []
     for year in ctx.years:
-        table = ANY if year == current else FINAL
+        table = ANY if year == ctx.years[-1] else FINAL
         for i in range(ctx.sizes.projects_per_year):
-            # each state at least once, then as the weights say
-            state = table[i][0] if i < len(table) else _weighted(rng, table)
-            community = ctx.communities[rng.randrange(len(ctx.communities))]
-            category = rng.choice(CATEGORIES)
-            story = _story(state, rng)
-            # a year's projects start between January and (for the current year) a month ago
-            last_day = (ctx.now - timedelta(days=30 + 6 * len(story))).timetuple().tm_yday
-            span = 330 if year != current else max(1, min(330, last_day))
-            start = datetime(year, 1, 1, 9, tzinfo=TZ) + timedelta(
-                days=rng.randrange(span), minutes=rng.randrange(600)
-            )
-            amount = money(Decimal(rng.randrange(20_000, 400_000)))
-            funded = any(a == "approve" for a, _s, _t in story)
-            rectifications = sum(1 for a, _s, _t in story if a == "fail_evaluation")
-            times: list[datetime] = []
-            t = start
-            for _step in story:
-                times.append(t)
-                t += timedelta(days=rng.randint(3, 6), hours=rng.randrange(8))
-            when = dict(zip([a for a, _s, _t in story], times, strict=False))
-            project = Project(
-                community_id=community.pk,
-                proposer_id=rng.choice(ctx.residents[community.pk]),
-                title=f"{community.name}{TITLES[category]}",
-                summary=f"{TITLES[category]}：居民提议，改善社区公共生活。",
-                category=category,
-                estimated_cost=amount,
-                state=state,
-                cosign_count=10 if "reach_threshold" in when else rng.randrange(10),
-                submitted_at=when.get("submit"),
-                # a window still open ends in the future: the clock does not lapse seeded data
-                cosign_deadline=(
-                    ctx.now + timedelta(days=7)
-                    if state == State.COLLECTING
-                    else when["submit"] + timedelta(days=14)
-                    if "submit" in when
-                    else None
-                ),
-                assessed_cost=amount if "assess" in when else None,
-                plan="按评估方案实施" if "assess" in when else "",
-                duration_days=rng.choice([20, 30, 45, 60]) if "assess" in when else None,
-                people_served=rng.randrange(200, 5000) if "assess" in when else None,
-                approved_amount=amount if funded else None,
-                decided_at=when.get("approve"),
-                publicity_ends_at=when["approve"] + timedelta(days=7) if funded else None,
-                executor_id=ctx.staff[(community.pk, Role.CLERK)][0] if funded else None,
-                delivered_at=when.get("deliver"),
-                delivery_report="已完工" if "deliver" in when else "",
-                rectification_count=rectifications,
-                closed_at=times[-1] if state in {s for s, _w in FINAL} else None,
-                created_at=start,
-                updated_at=times[-1],
-            )
-            rows.append(project)
-            stories.append(list(zip(*zip(*story, strict=True), times, strict=True)))
+            drawn = _draw(ctx, year, table, i)
+            rows.append(_project(ctx, drawn))
+            stories.append(list(zip(*zip(*drawn.story, strict=True), drawn.times, strict=True)))
     with keep_times(Project):
         n = load(Project, rows)
     ids = list(Project.objects.filter(community__slug__startswith="city-").order_by("pk"))
     for project, story in zip(ids, stories, strict=True):
         ctx.projects.append(project)
-        ctx.stories[project.pk] = story  # type: ignore[assignment]
+        ctx.stories[project.pk] = story
     return n
+
+
+def _draw(ctx: Ctx, year: int, table: Sequence[tuple[str, int]], i: int) -> _Drawn:
+    """The ``i``-th project of ``year``: its state, community, category, story, start, amount
+    and the time of each step."""
+    rng = ctx.rng
+    # each state at least once, then as the weights say
+    state = table[i][0] if i < len(table) else _weighted(rng, table)
+    community = ctx.communities[rng.randrange(len(ctx.communities))]
+    category = rng.choice(CATEGORIES)
+    story = _story(state, rng)
+    # a year's projects start between January and (for the current year) a month ago
+    last_day = (ctx.now - timedelta(days=30 + 6 * len(story))).timetuple().tm_yday
+    span = 330 if year != ctx.years[-1] else max(1, min(330, last_day))
+    start = datetime(year, 1, 1, 9, tzinfo=TZ) + timedelta(
+        days=rng.randrange(span), minutes=rng.randrange(600)
+    )
+    amount = money(Decimal(rng.randrange(20_000, 400_000)))
+    times: list[datetime] = []
+    t = start
+    for _step in story:
+        times.append(t)
+        t += timedelta(days=rng.randint(3, 6), hours=rng.randrange(8))
+    return _Drawn(state, community, category, story, start, amount, times)
+
+
+def _project(ctx: Ctx, drawn: _Drawn) -> Project:
+    """The project as its story left it (the rest of what it holds drawn here)."""
+    rng = ctx.rng
+    state, community, category, story, start, amount, times = drawn
+    funded = any(a == "approve" for a, _s, _t in story)
+    rectifications = sum(1 for a, _s, _t in story if a == "fail_evaluation")
+    when = dict(zip([a for a, _s, _t in story], times, strict=False))
+    return Project(
+        community_id=community.pk,
+        proposer_id=rng.choice(ctx.residents[community.pk]),
+        title=f"{community.name}{TITLES[category]}",
+        summary=f"{TITLES[category]}：居民提议，改善社区公共生活。",
+        category=category,
+        estimated_cost=amount,
+        state=state,
+        cosign_count=10 if "reach_threshold" in when else rng.randrange(10),
+        submitted_at=when.get("submit"),
+        # a window still open ends in the future: the clock does not lapse seeded data
+        cosign_deadline=(
+            ctx.now + timedelta(days=7)
+            if state == State.COLLECTING
+            else when["submit"] + timedelta(days=14)
+            if "submit" in when
+            else None
+        ),
+        assessed_cost=amount if "assess" in when else None,
+        plan="按评估方案实施" if "assess" in when else "",
+        duration_days=rng.choice([20, 30, 45, 60]) if "assess" in when else None,
+        people_served=rng.randrange(200, 5000) if "assess" in when else None,
+        approved_amount=amount if funded else None,
+        decided_at=when.get("approve"),
+        publicity_ends_at=when["approve"] + timedelta(days=7) if funded else None,
+        executor_id=ctx.staff[(community.pk, Role.CLERK)][0] if funded else None,
+        delivered_at=when.get("deliver"),
+        delivery_report="已完工" if "deliver" in when else "",
+        rectification_count=rectifications,
+        closed_at=times[-1] if state in {s for s, _w in FINAL} else None,
+        created_at=start,
+        updated_at=times[-1],
+    )
 
 
 def events(ctx: Ctx) -> int:
@@ -250,82 +275,6 @@ def events(ctx: Ctx) -> int:
                 )
             )
     return load(ProjectEvent, chained(rows, "project_id"))
-
-
-def evaluations(ctx: Ctx) -> int:
-    """Closed rounds for every evaluation a project went through, with sealed ballots whose
-    counts decide ``passed`` as the rules would; the open ones have no ballots yet."""
-    rng = ctx.rng
-    rounds: list[EvaluationRound] = []
-    for project in ctx.projects:
-        story = ctx.stories[project.pk]
-        number = 0
-        for i, (_action, _source, target, at) in enumerate(story):
-            if target != State.EVALUATING:
-                continue
-            number += 1
-            outcome = story[i + 1][0] if i + 1 < len(story) else None
-            eligible = len(ctx.residents[project.community_id])
-            rnd = EvaluationRound(
-                project_id=project.pk,
-                number=number,
-                opens_at=at,
-                closes_at=at + timedelta(days=7) if outcome else ctx.now + timedelta(days=5),
-                eligible=eligible,
-                min_turnout=MIN_TURNOUT,
-                closed_at=(at + timedelta(days=7)) if outcome else None,
-                passed=None if outcome is None else outcome == "pass_evaluation",
-            )
-            rounds.append(rnd)
-    closed = [r for r in rounds if r.closed_at is not None]
-    per_round = max(10, ctx.sizes.ballots // max(1, len(closed)))
-    counts: list[tuple[int, int, int]] = []
-    for rnd in closed:
-        eligible = rnd.eligible
-        enough = int(eligible * MIN_TURNOUT) + 1  # a turnout above the minimum
-        n = min(eligible, max(enough, per_round + rng.randrange(-5, 6)))
-        if rnd.passed:
-            s = int(n * rng.uniform(0.55, 0.75))
-            b = int(n * 0.86) - s + rng.randrange(0, max(1, n // 20))
-            d = n - s - b
-        else:
-            s = int(n * rng.uniform(0.3, 0.5))
-            b = int(n * 0.2)
-            d = n - s - b
-        counts.append((s, b, d))
-    n_rounds = load(EvaluationRound, rounds)
-    saved = {
-        (project_id, number): pk
-        for pk, project_id, number in EvaluationRound.objects.filter(
-            project__community__slug__startswith="city-"
-        ).values_list("pk", "project_id", "number")
-    }
-    project_community = {p.pk: p.community_id for p in ctx.projects}
-
-    def ballots() -> Iterable[tuple[Any, ...]]:
-        for rnd, (s, b, d) in zip(closed, counts, strict=True):
-            pk = saved[(rnd.project_id, rnd.number)]
-            choices = ["satisfied"] * s + ["basically_satisfied"] * b + ["dissatisfied"] * d
-            rng.shuffle(choices)
-            for choice in choices:
-                yield (uuid.UUID(int=rng.getrandbits(128), version=4), pk, choice, "")
-
-    def participations() -> Iterable[tuple[Any, ...]]:
-        for rnd, (s, b, d) in zip(closed, counts, strict=True):
-            pk = saved[(rnd.project_id, rnd.number)]
-            voters = rng.sample(ctx.residents[project_community[rnd.project_id]], s + b + d)
-            for uid in voters:
-                yield (pk, uid, f"u:{uid}", True)
-
-    return (
-        n_rounds
-        + load_tuples(EvaluationBallot, ["id", "round_id", "choice", "comment"], ballots())
-        + load_tuples(
-            EvaluationParticipation,
-            ["round_id", "voter_id", "voter_key", "sealed"],
-            participations(),
-        )
-    )
 
 
 def _summaries() -> int:

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
@@ -108,14 +108,14 @@ COMMUNITIES = Dataset(
 
 
 # --- evaluation results --------------------------------------------------------------------
-def evaluation_rows(filters: Filters) -> Iterator[tuple[Any, ...]]:
-    slugs = _community_slugs()
+def _evaluation_values(filters: Filters) -> QuerySet[EvaluationRound, tuple[Any, ...]]:
+    """The public closed rounds the filters select, with their ballots counted per choice."""
     rounds = EvaluationRound.objects.filter(
         closed_at__isnull=False, project__state__in=PUBLIC_STATES
     ).filter(_community_q(filters, "project__community__"))
     if filters.year:
         rounds = rounds.filter(closed_at__year=filters.year)
-    values = (
+    return (
         rounds.order_by("pk")
         .annotate(
             satisfied=Count("ballots", filter=Q(ballots__choice=EvaluationBallot.Choice.SATISFIED)),
@@ -143,6 +143,10 @@ def evaluation_rows(filters: Filters) -> Iterator[tuple[Any, ...]]:
             "passed",
         )
     )
+
+
+def evaluation_rows(filters: Filters) -> Iterator[tuple[Any, ...]]:
+    slugs = _community_slugs()
     for (
         pk,
         project_id,
@@ -158,7 +162,7 @@ def evaluation_rows(filters: Filters) -> Iterator[tuple[Any, ...]]:
         rate,
         mt,
         ok,
-    ) in values.iterator(chunk_size=CHUNK):
+    ) in _evaluation_values(filters).iterator(chunk_size=CHUNK):
         yield (
             pk,
             project_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from opendata.datasets.base import (
@@ -38,14 +39,12 @@ from projects.models.places import Place
 
 
 # --- ledger --------------------------------------------------------------------------------
-def ledger_rows(filters: Filters) -> Iterator[tuple[Any, ...]]:
-    slugs = _community_slugs()
-    role_of = RoleOf()
-    public = set(Project.objects.filter(state__in=PUBLIC_STATES).values_list("pk", flat=True))
+def _ledger_values(filters: Filters) -> QuerySet[LedgerEntry, tuple[Any, ...]]:
+    """The entries the filters select, in order, as the tuples ``ledger_rows`` reads."""
     qs = LedgerEntry.objects.filter(_community_q(filters, "fund__community__"))
     if filters.year:
         qs = qs.filter(fund__year=filters.year)
-    values = qs.order_by("pk").values_list(
+    return qs.order_by("pk").values_list(
         "pk",
         "fund_id",
         "fund__community_id",
@@ -64,6 +63,12 @@ def ledger_rows(filters: Filters) -> Iterator[tuple[Any, ...]]:
         "prev_hash",
         "hash",
     )
+
+
+def ledger_rows(filters: Filters) -> Iterator[tuple[Any, ...]]:
+    slugs = _community_slugs()
+    role_of = RoleOf()
+    public = set(Project.objects.filter(state__in=PUBLIC_STATES).values_list("pk", flat=True))
     for (
         pk,
         fund_id,
@@ -82,7 +87,7 @@ def ledger_rows(filters: Filters) -> Iterator[tuple[Any, ...]]:
         actor_id,
         prev_hash,
         hash_,
-    ) in values.iterator(chunk_size=CHUNK):
+    ) in _ledger_values(filters).iterator(chunk_size=CHUNK):
         yield (
             pk,
             fund_id,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -36,7 +38,7 @@ from projects.models import (
     ProjectEvent,
     State,
 )
-from projects.models.money import ContributorKind
+from projects.models.money import ContributorKind, Fund
 from projects.selectors import user_has_role
 
 
@@ -67,27 +69,7 @@ def expenditure_record(
     stored = check_receipt(receipt)  # re-encoded, named from the detected format
     with transaction.atomic():
         locked = _locked_project(project)
-        if locked.state not in EXPENDITURE_STATES:
-            raise Conflict(
-                _("项目当前状态为“%(state)s”，不能记录支出") % {"state": State(locked.state).label},
-                state=locked.state,
-                allowed=_money_allowed(locked, by),
-            )
-        if locked.decided_at is not None and day < timezone.localdate(locked.decided_at):
-            raise Invalid(
-                _("支付日期不能早于项目批准日期"), errors={"paid_on": [_("早于批准日期")]}
-            )
-        fund = current_fund(locked)
-        if fund is None:  # pragma: no cover - an executing project always has an allocation
-            raise Conflict(_("项目没有经费来源"), state=locked.state, allowed=[])
-        fund = _locked_fund(fund.pk)
-        unspent = project_balances(locked).unspent
-        if value > unspent:
-            raise Invalid(
-                _("支出 %(amount)s 超出已拨付未支出余额 %(unspent)s")
-                % {"amount": value, "unspent": unspent},
-                errors={"amount": [_("超出已拨付未支出余额")]},
-            )
+        fund = _expenditure_fund(locked, by, day, value)
         stone = _milestone_of(locked, milestone)
         entry = _entry(
             fund,
@@ -111,6 +93,31 @@ def expenditure_record(
                 params={"amount": str(value), "name": stone.name},
             )
         return entry
+
+
+def _expenditure_fund(project: Project, by: Any, day: date, value: Decimal) -> Fund:
+    """The locked fund a payment of ``value`` on ``day`` is drawn from, once the project's state,
+    its approval date and its released-but-unspent balance allow it."""
+    if project.state not in EXPENDITURE_STATES:
+        raise Conflict(
+            _("项目当前状态为“%(state)s”，不能记录支出") % {"state": State(project.state).label},
+            state=project.state,
+            allowed=_money_allowed(project, by),
+        )
+    if project.decided_at is not None and day < timezone.localdate(project.decided_at):
+        raise Invalid(_("支付日期不能早于项目批准日期"), errors={"paid_on": [_("早于批准日期")]})
+    fund = current_fund(project)
+    if fund is None:  # pragma: no cover - an executing project always has an allocation
+        raise Conflict(_("项目没有经费来源"), state=project.state, allowed=[])
+    fund = _locked_fund(fund.pk)
+    unspent = project_balances(project).unspent
+    if value > unspent:
+        raise Invalid(
+            _("支出 %(amount)s 超出已拨付未支出余额 %(unspent)s")
+            % {"amount": value, "unspent": unspent},
+            errors={"amount": [_("超出已拨付未支出余额")]},
+        )
+    return fund
 
 
 def _milestone_of(project: Project, milestone: Any) -> Milestone | None:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from projects import uploads
 from projects.errors import Invalid
 from projects.ledger.balances import CENT
-from projects.models.lifecycle import MAX_AMOUNT
+from projects.models.states import MAX_AMOUNT
 
 RECEIPT_MAX_BYTES = uploads.MAX_RECEIPT_BYTES
 RECEIPT_IMAGE_FORMATS = uploads.IMAGE_FORMATS

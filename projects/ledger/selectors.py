@@ -15,7 +15,8 @@ from projects.models import (
     LedgerEntry,
     Project,
 )
-from projects.models.places import Place, supervises
+from projects.models.membership import supervises
+from projects.models.places import Place
 
 # Entries are summed per (kind, in kind?, kind of the reversed entry, in kind?): a handful of
 # groups whatever the ledger's size, which Python then maps onto the balances by ``EFFECTS``.

@@ -1,5 +1,6 @@
 """Places, people, the project lifecycle and the money. Importing this package loads all models."""
 
+from projects.models.events import ProjectEvent
 from projects.models.execution import (
     AcceptanceCheck,
     AcceptanceInspection,
@@ -10,19 +11,12 @@ from projects.models.execution import (
     ProgressPost,
     ProgressStage,
 )
-from projects.models.lifecycle import (
-    STATE_FLAGS,
-    Comment,
-    Project,
-    ProjectEvent,
-    ProjectFollower,
-    ProjectPhoto,
-    State,
-    StateFlags,
-)
+from projects.models.lifecycle import Comment, Project, ProjectFollower, ProjectPhoto
+from projects.models.membership import Membership, Role
 from projects.models.money import EntryKind, Fund, LedgerEntry
-from projects.models.places import Community, Grid, Membership, Role, Street
+from projects.models.places import Community, Grid, Street
 from projects.models.preferences import UserPreference
+from projects.models.states import STATE_FLAGS, State, StateFlags
 
 __all__ = [
     "STATE_FLAGS",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinLengthValidator, MinValueValidator
@@ -22,58 +21,9 @@ from simple_history.models import HistoricalRecords
 
 from projects import uploads
 from projects.models.places import Community
+from projects.models.states import MAX_AMOUNT, STATE_FLAGS, State, StateFlags
+from projects.models.transitions import TRANSITIONS
 from projects.validators import VisibleText
-
-if TYPE_CHECKING:
-    pass
-
-from projects.models.conditions import (
-    CONDITION_AT,
-    CONDITION_DETAIL,
-    CONDITION_MESSAGES,
-    Condition,
-    assessment_complete,
-    cosign_threshold_met,
-    cosign_window_over,
-    has_approved_amount,
-    hearing_amount_of,
-    hearing_held_if_needed,
-    hearing_needed,
-    hearing_over_amount,
-    hearing_reasons,
-    no_pending_objection,
-    objection_pending,
-    publicity_over,
-    rectification_rounds_exhausted,
-    rectification_rounds_left,
-)
-from projects.models.events import (
-    AuditAppendOnlyError,
-    ChainedQuerySet,
-    ProjectEvent,
-    ProjectEventQuerySet,
-)
-from projects.models.states import (
-    MAX_AMOUNT,
-    OPEN_STATES,
-    STATE_FLAGS,
-    WITHDRAWABLE,
-    State,
-    StateFlags,
-)
-from projects.models.transitions import (
-    PROPOSER,
-    SYSTEM,
-    TRANSITION_ROLES,
-    TRANSITIONS,
-    FiredBy,
-    Param,
-    ParamType,
-    Rule,
-    S,
-    unmet,
-    user_may,
-)
 
 
 class ProjectQuerySet(models.QuerySet["Project"]):
@@ -353,49 +303,3 @@ class ProjectFollower(models.Model):
 
 
 # Re-exported: the states, conditions and transition table were defined here before.
-__all__ = [
-    "CONDITION_AT",
-    "CONDITION_DETAIL",
-    "CONDITION_MESSAGES",
-    "MAX_AMOUNT",
-    "OPEN_STATES",
-    "PROPOSER",
-    "STATE_FLAGS",
-    "SYSTEM",
-    "TRANSITIONS",
-    "TRANSITION_ROLES",
-    "WITHDRAWABLE",
-    "AuditAppendOnlyError",
-    "ChainedQuerySet",
-    "Comment",
-    "Condition",
-    "FiredBy",
-    "Param",
-    "ParamType",
-    "Project",
-    "ProjectEvent",
-    "ProjectEventQuerySet",
-    "ProjectFollower",
-    "ProjectPhoto",
-    "ProjectQuerySet",
-    "Rule",
-    "S",
-    "State",
-    "StateFlags",
-    "assessment_complete",
-    "cosign_threshold_met",
-    "cosign_window_over",
-    "has_approved_amount",
-    "hearing_amount_of",
-    "hearing_held_if_needed",
-    "hearing_needed",
-    "hearing_over_amount",
-    "hearing_reasons",
-    "no_pending_objection",
-    "objection_pending",
-    "publicity_over",
-    "rectification_rounds_exhausted",
-    "rectification_rounds_left",
-    "unmet",
-    "user_may",
-]

@@ -19,8 +19,10 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from projects import uploads
-from projects.models.lifecycle import MAX_AMOUNT, ChainedQuerySet, Project
+from projects.models.events import ChainedQuerySet
+from projects.models.lifecycle import Project
 from projects.models.places import Community
+from projects.models.states import MAX_AMOUNT
 
 
 class Fund(models.Model):

@@ -17,19 +17,8 @@ from projects.models import (
     Project,
     State,
 )
-from projects.models.lifecycle import (
-    CONDITION_AT,
-    CONDITION_DETAIL,
-    CONDITION_MESSAGES,
-    PROPOSER,
-    TRANSITIONS,
-    Condition,
-    FiredBy,
-    Param,
-    Rule,
-    unmet,
-    user_may,
-)
+from projects.models.conditions import CONDITION_AT, CONDITION_DETAIL, CONDITION_MESSAGES, Condition
+from projects.models.transitions import PROPOSER, TRANSITIONS, FiredBy, Param, Rule, unmet, user_may
 
 
 # --- what may be done now (read from the transition table) -----------------------------------

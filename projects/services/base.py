@@ -25,11 +25,7 @@ from projects.models import (
     ProjectFollower,
     State,
 )
-from projects.models.lifecycle import (
-    SYSTEM,
-    TRANSITIONS,
-    user_may,
-)
+from projects.models.transitions import SYSTEM, TRANSITIONS, user_may
 from projects.selectors import user_has_role
 from projects.services.allowed import (
     _transition_meta,
@@ -102,15 +98,7 @@ def _fire(
         raise Invalid(_("未知的操作：%(name)s") % {"name": name})
     with transaction.atomic():
         locked = _lock(project)
-        roles = TRANSITIONS[name].roles
-        if by is None:
-            if SYSTEM not in roles and acting_role is None:
-                raise Forbidden(_("此操作需要由具有相应角色的用户执行"))
-        elif acting_role is not None:
-            if not user_has_role(by, locked.community, acting_role):
-                raise Forbidden(_("您没有权限执行此操作"))
-        elif SYSTEM in roles or not user_may(locked, by, name):
-            raise Forbidden(_("您没有权限执行此操作"))
+        _check_permission(locked, name, by, acting_role)
         source = locked.state
         meta = _transition_meta(name)
         if not meta.has_transition(source):
@@ -145,6 +133,21 @@ def _fire(
             after(locked)
         _announce(locked, by=by, source=source)
     return locked
+
+
+def _check_permission(
+    project: Project, name: str, by: User | None, acting_role: str | None
+) -> None:
+    """May ``by`` (``None`` = the system) fire ``name`` on ``project``? Raises ``Forbidden``."""
+    roles = TRANSITIONS[name].roles
+    if by is None:
+        if SYSTEM not in roles and acting_role is None:
+            raise Forbidden(_("此操作需要由具有相应角色的用户执行"))
+    elif acting_role is not None:
+        if not user_has_role(by, project.community, acting_role):
+            raise Forbidden(_("您没有权限执行此操作"))
+    elif SYSTEM in roles or not user_may(project, by, name):
+        raise Forbidden(_("您没有权限执行此操作"))
 
 
 def _announce(project: Project, *, by: User | None, source: str) -> None:

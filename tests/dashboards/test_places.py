@@ -8,14 +8,8 @@ from typing import Any
 import pytest
 
 from projects.models import Community, Membership, Role, Street
-from projects.models.places import (
-    Place,
-    PlaceKind,
-    communities_under,
-    supervised_q,
-    supervises,
-    supervisors_of,
-)
+from projects.models.membership import supervised_q, supervises, supervisors_of
+from projects.models.places import Place, PlaceKind, communities_under
 from projects.selectors import communities_of, projects_visible_to, user_has_role
 from tests.conftest import make_user as _make_user
 

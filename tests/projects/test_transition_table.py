@@ -13,7 +13,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from projects.models import Project, ProjectEvent, State
-from projects.models.lifecycle import TRANSITION_ROLES, TRANSITIONS, FiredBy
+from projects.models.transitions import TRANSITION_ROLES, TRANSITIONS, FiredBy
 from projects.services import transitions_from
 from tests.conftest import new_project
 

@@ -22,9 +22,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import demo as accounts_demo
-from deliberation import actions, ballots, demo_execution, execution, services
+from deliberation import actions, ballots, demo_execution, demo_lifecycle
 from deliberation.demo_data import PROJECTS, ROUND_PROJECTS
-from deliberation.models import EvaluationRound
 from meetings import demo as meetings_demo
 from projects import ledger
 from projects.models import Community, Fund, Grid, Membership, Project, Role, State, Street
@@ -81,6 +80,23 @@ class Command(BaseCommand):
         return user
 
     def _seed(self) -> None:
+        """The whole demo in order: places, people, funds, projects, rounds, each app's own."""
+        street, a, b = self._places()
+        self._residents(a, b)
+        self._staff(a, b)
+        supervisor = self._user("supervisor1", "街道监督员")
+        Membership.objects.create(user=supervisor, role=Role.SUPERVISOR, place=street)
+        self._funds(supervisor, a, b)
+        self._projects(a, b)
+        self._closed_round(b)
+        self._open_round(a)
+        accounts_demo.seed(self.stdout)
+        meetings_demo.seed(self.stdout)
+        demo_execution.seed(self.stdout)
+        residents_demo.seed(self.stdout)
+
+    def _places(self) -> tuple[Street, Community, Community]:
+        """The city, district and street, and the street's two communities."""
         city = Place.objects.create(kind=PlaceKind.CITY, name="示范市")
         district = Place.objects.create(kind=PlaceKind.DISTRICT, name="示范区", parent=city)
         street = Street.objects.create(name=STREET, parent=district)
@@ -91,6 +107,10 @@ class Command(BaseCommand):
         b = Community.objects.create_under(
             street, name="和平社区", slug="heping", cosign_threshold=8, hearing_amount=HEARING
         )
+        return street, a, b
+
+    def _residents(self, a: Community, b: Community) -> None:
+        """Three grids a community; residents 1-28 in ``a``, 29-40 in ``b``, two a household."""
         grids = {
             c.pk: [Grid.objects.create(community=c, name=f"第{i}网格") for i in (1, 2, 3)]
             for c in (a, b)
@@ -110,6 +130,9 @@ class Command(BaseCommand):
                 household=f"{(i + 1) // 2}号户",
             )
             self.residents[c.pk].append(user)
+
+    def _staff(self, a: Community, b: Community) -> None:
+        """The council members, committee members and clerks of the two communities."""
         staff: dict[str, list[tuple[Community, str]]] = {}
         for i in range(1, 6):
             staff.setdefault("council", []).append((a if i <= 3 else b, f"council{i}"))
@@ -124,14 +147,18 @@ class Command(BaseCommand):
                 user = self._user(username, f"{names[role]}{username[-1]}")
                 Membership.objects.create(user=user, role=role, community=c)
                 self.staff.setdefault((c.pk, role), []).append(user)
-        supervisor = self._user("supervisor1", "街道监督员")
-        Membership.objects.create(user=supervisor, role=Role.SUPERVISOR, place=street)
+
+    def _funds(self, supervisor: Any, a: Community, b: Community) -> None:
+        """This year's fund of each community, appropriated by the street."""
         year = timezone.localdate().year
         for c, amount in ((a, "1200000.00"), (b, "1000000.00")):
             fund = Fund.objects.create(community=c, year=year, name=f"{c.name}{year}年公益事业经费")
             ledger.appropriate(
                 fund=fund, amount=Decimal(amount), by=supervisor, memo="街道下达年度经费"
             )
+
+    def _projects(self, a: Community, b: Community) -> None:
+        """The projects of ``PROJECTS`` (the first three in ``b`` too), overdue ones back-dated."""
         for index, (title, summary, category, location, cost, target) in enumerate(PROJECTS):
             community = a if index < 12 or target == State.WITHDRAWN else b
             # The clerk's 初审 and the committee's decision in 幸福里社区 have waited too long.
@@ -143,12 +170,6 @@ class Command(BaseCommand):
         # A few in the second community too, so the street view has something to compare.
         for index, (title, summary, category, location, cost, target) in enumerate(PROJECTS[:3]):
             self._project(b, index + 3, title, summary, category, location, Decimal(cost), target)
-        self._closed_round(b)
-        self._open_round(a)
-        accounts_demo.seed(self.stdout)
-        meetings_demo.seed(self.stdout)
-        demo_execution.seed(self.stdout)
-        residents_demo.seed(self.stdout)
 
     # --- budget rounds --------------------------------------------------------------------
     def _round_projects(
@@ -224,72 +245,42 @@ class Command(BaseCommand):
         cost: Decimal,
         target: str,
     ) -> Project:
-        from deliberation.actions import create as project_create
+        """Create one project and take it through the services (and meetings) to ``target``."""
+        cast = self._cast(c, index)
+        proposal = demo_lifecycle.Proposal(title, summary, category, location, cost)
+        p = demo_lifecycle.propose(cast, index, proposal, target)
+        if target in demo_lifecycle.PROPOSAL_TARGETS:
+            return p
+        p = self._decide(cast, index, p, proposal, target)
+        if target in (State.DECIDING, State.PUBLICIZING):
+            return p
+        return demo_lifecycle.complete(cast, p, target)
 
+    def _cast(self, c: Community, index: int) -> demo_lifecycle.Cast:
+        """The people of ``c`` in the project's life; its proposer chosen by ``index``."""
         residents = self.residents[c.pk]
-        proposer = residents[index % len(residents)]
-        clerk = self.staff[(c.pk, Role.CLERK)][0]
-        committee = self.staff[(c.pk, Role.COMMITTEE)]
-        p = project_create(
-            by=proposer,
+        return demo_lifecycle.Cast(
             community=c,
-            title=title,
-            summary=summary,
-            category=category,
-            location=location,
-            estimated_cost=cost,
+            residents=residents,
+            proposer=residents[index % len(residents)],
+            clerk=self.staff[(c.pk, Role.CLERK)][0],
+            council=self.staff[(c.pk, Role.COUNCIL)],
+            committee=self.staff[(c.pk, Role.COMMITTEE)],
         )
 
-        def act(name: str, by: Any, **params: Any) -> Project:
-            return actions.act(project=p, name=name, by=by, params=params)
-
-        if target == State.DRAFT:
-            return p
-        p = act("submit", proposer)
-        if target == State.WITHDRAWN:
-            return actions.act(
-                project=p, name="withdraw", by=proposer, params={"reason": "物业已答应处理"}
-            )
-        others = [r for r in residents if r != proposer]
-        # Co-signers differ from project to project, as in a real community (so nobody is on
-        # every project and hears of every step).
-        shift = (index * 7) % len(others)
-        others = others[shift:] + others[:shift]
-        if target == State.LAPSED:
-            services.cosign_add(project=p, by=others[0])
-            Project.objects.filter(pk=p.pk).update(
-                cosign_deadline=timezone.now() - timedelta(minutes=1)
-            )
-            services.cosign_expire_due()
-            return p
-        if target == State.COLLECTING:
-            # One co-sign short of the threshold; resident1 (not among them) can be the last.
-            for r in [r for r in others if r != residents[0]][: c.cosign_threshold - 1]:
-                services.cosign_add(project=p, by=r)
-            return p
-        for r in others[: c.cosign_threshold]:
-            services.cosign_add(project=p, by=r)
-        p.refresh_from_db()
-        if target == State.SCREENING:
-            return p
-        if target == State.REJECTED:
-            return act("reject", clerk, reason="超出公益事业经费使用范围，且与居民急需事项关联不大")
-        p = act("accept", clerk, reason="符合公益事业经费使用范围")
-        if target == State.ASSESSING:
-            return p
-        p = act(
-            "assess",
-            clerk,
-            assessed_cost=str(cost),
-            plan=f"{title}：询价三家，选择报价最低且资质合格的施工单位。",
-            duration_days=30,
-        )
-        if target == State.DELIBERATING:
-            return p
-        members = self.staff[(c.pk, Role.COUNCIL)]
+    def _decide(
+        self,
+        cast: demo_lifecycle.Cast,
+        index: int,
+        p: Project,
+        proposal: demo_lifecycle.Proposal,
+        target: str,
+    ) -> Project:
+        """The council's meeting, a hearing if required, and (past DECIDING) the committee's."""
+        title, members, committee = proposal.title, cast.council, cast.committee
         meetings_demo.council_meeting(
             project=p,
-            secretary=clerk,
+            secretary=cast.clerk,
             members=members,
             choices=["yes"] * (len(members) - 1) + ["abstain"],
             title=f"居民议事会会议：{title}",
@@ -297,27 +288,7 @@ class Command(BaseCommand):
         )
         p.refresh_from_db()
         if actions.hearing_required(p):
-            speakers = [
-                (
-                    residents[(index + 3) % len(residents)],
-                    "施工期间的出行",
-                    "施工期间车辆和行人怎么走？老人出门不方便。",
-                    "分段施工，每段不超过两周，保留一侧通道，并在楼下张贴告示。",
-                ),
-                (
-                    residents[(index + 5) % len(residents)],
-                    "费用是否合理",
-                    "二十多万是不是太贵了，有没有比价？",
-                    "服务中心询价三家，评估成本取最低的合格报价，明细在项目页公示。",
-                ),
-            ]
-            meetings_demo.hearing(
-                project=p,
-                secretary=clerk,
-                speakers=speakers,
-                title=f"听证会：{title}",
-                minutes=f"听证会就“{title}”听取居民意见，2 位居民发言，服务中心逐一答复。",
-            )
+            self._hearing(cast, index, p, title)
             p.refresh_from_db()
         if target == State.DECIDING:
             return p
@@ -325,60 +296,38 @@ class Command(BaseCommand):
             project=p,
             secretary=committee[0],
             members=committee,
-            amount=cost,
+            amount=proposal.cost,
             reason="按评估金额批准",
             title=f"社区党委会会议：{title}",
             minutes=f"党委委员 {len(committee)} 人出席，记名表决，全体赞成，按评估金额批准。",
         )
         p.refresh_from_db()
-        if target == State.PUBLICIZING:
-            return p
-        Project.objects.filter(pk=p.pk).update(
-            publicity_ends_at=timezone.now() - timedelta(minutes=1)
-        )
-        p.refresh_from_db()
-        p = act("start_execution", clerk, reason="公示期满无异议，开工")
-        if target == State.EXECUTING:
-            return p
-        p = act("deliver", clerk, report="已完工，申请验收。")
-        for inspector in self.staff[(c.pk, Role.COUNCIL)]:  # 验收: every inspector signs
-            execution.acceptance_sign(project=p, by=inspector, passed=True)
-        p.refresh_from_db()
-        voters = residents[:12]
-        if target == State.EVALUATING:
-            for r, choice in zip(
-                voters[:7],
-                [
-                    "satisfied",
-                    "satisfied",
-                    "basically_satisfied",
-                    "satisfied",
-                    "dissatisfied",
-                    "satisfied",
-                    "basically_satisfied",
-                ],
-                strict=True,
-            ):
-                services.evaluation_vote(project=p, by=r, choice=choice)
-            return p
-        passing = ["satisfied"] * 8 + ["basically_satisfied"] * 2 + ["dissatisfied"]
-        failing = ["dissatisfied"] * 6 + ["satisfied"] * 4
-        rounds_by_target: dict[str, list[list[str]]] = {
-            State.CLOSED: [passing],
-            State.RECTIFYING: [failing],
-            State.FAILED: [failing, failing, failing],
-        }
-        rounds = rounds_by_target[target]
-        for n, choices in enumerate(rounds):
-            for r, choice in zip(voters, choices, strict=False):
-                services.evaluation_vote(project=p, by=r, choice=choice)
-            EvaluationRound.objects.filter(project=p, closed_at__isnull=True).update(
-                closes_at=timezone.now() - timedelta(minutes=1)
-            )
-            p = services.evaluation_close(project=p, by=clerk)
-            if p.state == State.RECTIFYING and n + 1 < len(rounds):
-                p = act("finish_rectification", clerk, report="已按居民意见整改。")
         return p
+
+    def _hearing(self, cast: demo_lifecycle.Cast, index: int, p: Project, title: str) -> None:
+        """The hearing (听证会): two residents speak, the clerk answers."""
+        residents = cast.residents
+        speakers = [
+            (
+                residents[(index + 3) % len(residents)],
+                "施工期间的出行",
+                "施工期间车辆和行人怎么走？老人出门不方便。",
+                "分段施工，每段不超过两周，保留一侧通道，并在楼下张贴告示。",
+            ),
+            (
+                residents[(index + 5) % len(residents)],
+                "费用是否合理",
+                "二十多万是不是太贵了，有没有比价？",
+                "服务中心询价三家，评估成本取最低的合格报价，明细在项目页公示。",
+            ),
+        ]
+        meetings_demo.hearing(
+            project=p,
+            secretary=cast.clerk,
+            speakers=speakers,
+            title=f"听证会：{title}",
+            minutes=f"听证会就“{title}”听取居民意见，2 位居民发言，服务中心逐一答复。",
+        )
 
 
 def time_travel(when: datetime) -> Any:
