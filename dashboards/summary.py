@@ -10,6 +10,7 @@ splits a period into the months read from the summaries and the instants counted
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -88,81 +89,15 @@ def build(today: date | None = None) -> SummaryState:
     """Recount every month before ``today``'s and replace the summaries with the counts."""
     before = first_of_month(today or timezone.localdate())
     until, _ = period_bounds(before, before)
-    tz = timezone.get_default_timezone()
     with transaction.atomic():
         state = SummaryState.objects.select_for_update().order_by("pk").first()
         MonthLedger.objects.all().delete()
         MonthCount.objects.all().delete()
-
-        entries = (
-            LedgerEntry.objects.filter(created_at__lt=until)
-            .order_by()
-            .annotate(
-                m=TruncMonth("created_at", tzinfo=tz),
-                contributor_kind_of=Case(
-                    When(kind=EntryKind.REVERSAL, then=F("reverses__contributor_kind")),
-                    default=F("contributor_kind"),
-                    output_field=CharField(),
-                ),
-            )
-            .values(
-                "fund__community_id",
-                "m",
-                "kind",
-                "in_kind",
-                "reverses__kind",
-                "reverses__in_kind",
-                "contributor_kind_of",
-            )
-            .annotate(total=Sum("amount"))
-        )
-        MonthLedger.objects.bulk_create(
-            (
-                MonthLedger(
-                    community_id=r["fund__community_id"],
-                    month=_month(r["m"]),
-                    kind=r["kind"],
-                    in_kind=r["in_kind"],
-                    reverses_kind=r["reverses__kind"] or "",
-                    reverses_in_kind=r["reverses__in_kind"],
-                    contributor_kind=r["contributor_kind_of"] or "",
-                    total=r["total"],
-                )
-                for r in entries.iterator(chunk_size=BATCH)
-            ),
-            batch_size=BATCH,
-        )
-
-        counts: dict[tuple[int, date, str], int] = defaultdict(int)
-        for r in (
-            EvaluationRound.objects.filter(closed_at__lt=until)
-            .order_by()
-            .annotate(m=TruncMonth("closed_at", tzinfo=tz))
-            .values("project__community_id", "m")
-            .annotate(n=Count("pk"), eligible=Sum("eligible"))
-        ):
-            key = (r["project__community_id"], _month(r["m"]))
-            counts[(*key, "rounds")] += r["n"]
-            counts[(*key, "eligible")] += r["eligible"] or 0
-        for b in (
-            EvaluationBallot.objects.filter(round__closed_at__lt=until)
-            .order_by()
-            .annotate(m=TruncMonth("round__closed_at", tzinfo=tz))
-            .values("round__project__community_id", "m", "choice")
-            .annotate(n=Count("pk"))
-        ):
-            key = (b["round__project__community_id"], _month(b["m"]))
-            counts[(*key, f"ballots:{b['choice']}")] += b["n"]
-        for community_id, closed_at, started, days in finished_rows(
-            Project.objects.filter(state=State.CLOSED, closed_at__lt=until)
-        ):
-            key = (community_id, _month(closed_at))
-            counts[(*key, "finished")] += 1
-            counts[(*key, "on_time")] += on_time(closed_at, started, days)
+        MonthLedger.objects.bulk_create(_month_ledger(until), batch_size=BATCH)
         MonthCount.objects.bulk_create(
             (
                 MonthCount(community_id=c, month=m, name=name, value=v)
-                for (c, m, name), v in counts.items()
+                for (c, m, name), v in _month_counts(until).items()
             ),
             batch_size=BATCH,
         )
@@ -172,6 +107,75 @@ def build(today: date | None = None) -> SummaryState:
         state.built_at = timezone.now()
         state.save()
     return state
+
+
+def _month_ledger(until: datetime) -> Iterator[MonthLedger]:
+    """The ledger's entries before ``until`` summed per community, month and kind of entry."""
+    entries = (
+        LedgerEntry.objects.filter(created_at__lt=until)
+        .order_by()
+        .annotate(
+            m=TruncMonth("created_at", tzinfo=timezone.get_default_timezone()),
+            contributor_kind_of=Case(
+                When(kind=EntryKind.REVERSAL, then=F("reverses__contributor_kind")),
+                default=F("contributor_kind"),
+                output_field=CharField(),
+            ),
+        )
+        .values(
+            "fund__community_id",
+            "m",
+            "kind",
+            "in_kind",
+            "reverses__kind",
+            "reverses__in_kind",
+            "contributor_kind_of",
+        )
+        .annotate(total=Sum("amount"))
+    )
+    for r in entries.iterator(chunk_size=BATCH):
+        yield MonthLedger(
+            community_id=r["fund__community_id"],
+            month=_month(r["m"]),
+            kind=r["kind"],
+            in_kind=r["in_kind"],
+            reverses_kind=r["reverses__kind"] or "",
+            reverses_in_kind=r["reverses__in_kind"],
+            contributor_kind=r["contributor_kind_of"] or "",
+            total=r["total"],
+        )
+
+
+def _month_counts(until: datetime) -> dict[tuple[int, date, str], int]:
+    """Rounds, electorate, ballots by choice, finished and on time, per community and month."""
+    tz = timezone.get_default_timezone()
+    counts: dict[tuple[int, date, str], int] = defaultdict(int)
+    for r in (
+        EvaluationRound.objects.filter(closed_at__lt=until)
+        .order_by()
+        .annotate(m=TruncMonth("closed_at", tzinfo=tz))
+        .values("project__community_id", "m")
+        .annotate(n=Count("pk"), eligible=Sum("eligible"))
+    ):
+        key = (r["project__community_id"], _month(r["m"]))
+        counts[(*key, "rounds")] += r["n"]
+        counts[(*key, "eligible")] += r["eligible"] or 0
+    for b in (
+        EvaluationBallot.objects.filter(round__closed_at__lt=until)
+        .order_by()
+        .annotate(m=TruncMonth("round__closed_at", tzinfo=tz))
+        .values("round__project__community_id", "m", "choice")
+        .annotate(n=Count("pk"))
+    ):
+        key = (b["round__project__community_id"], _month(b["m"]))
+        counts[(*key, f"ballots:{b['choice']}")] += b["n"]
+    for community_id, closed_at, started, days in finished_rows(
+        Project.objects.filter(state=State.CLOSED, closed_at__lt=until)
+    ):
+        key = (community_id, _month(closed_at))
+        counts[(*key, "finished")] += 1
+        counts[(*key, "on_time")] += on_time(closed_at, started, days)
+    return counts
 
 
 def finished_rows(projects: Any) -> Any:
