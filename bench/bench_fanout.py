@@ -236,6 +236,9 @@ def seed(voters: int) -> tuple[int, list[str]]:
     p.refresh_from_db()
     p = act("start_execution", clerk)
     p = act("deliver", clerk, report="已完工")
+    from deliberation import execution
+
+    execution.acceptance_sign(project=p, by=council, passed=True)  # 验收: the one inspector signs
     p.refresh_from_db()
     assert p.state == State.EVALUATING, p.state
     tokens = [Token.objects.create(user=r).key for r in residents[1:]]

@@ -6,7 +6,7 @@ channel layer when ``BENCH_REDIS_URL`` / ``REDIS_URL`` is set), DEBUG off. The s
 
 1. creates the PostgreSQL database ``yishi_bench`` (dropped first if it exists) and migrates it;
 2. seeds one community with N residents (each with an API token) and one project walked through
-   the real services to ``evaluating``, with an evaluation round open for a year; then
+   the real services (accepted by its inspector) to ``evaluating``, with an evaluation round open for a year; then
    ``VACUUM (ANALYZE)`` and a checkpoint, so that neither lands in a measured slice;
 3. starts gunicorn on a free loopback port with ``YISHI_BENCH_ENDPOINTS=1`` (the bare endpoint
    ``/bench/ok/`` from ``deliberation/bench_views.py``; mounted by an overlay URL conf while
@@ -207,7 +207,11 @@ p = ps.project_approve(project=p, by=committee, amount="10000.00")
 Project.objects.filter(pk=p.pk).update(publicity_ends_at=timezone.now() - timedelta(seconds=1))
 p = ps.project_start_execution(project=p, by=clerk)
 p = ps.project_deliver(project=p, by=clerk, report="完工")
-rnd = services.evaluation_open_round(project=p)
+from deliberation import execution
+execution.acceptance_sign(project=p, by=council, passed=True)  # 验收: the one inspector signs
+p.refresh_from_db()
+assert p.state == "evaluating", p.state
+rnd = EvaluationRound.objects.filter(project=p).order_by("-pk").first() or services.evaluation_open_round(project=p)
 EvaluationRound.objects.filter(pk=rnd.pk).update(closes_at=timezone.now() + timedelta(days=365))
 json.dump({"project": p.pk, "tokens": [t.key for t in tokens]}, sys.stdout)
 """
