@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 
 from deliberation.screen import qr_svg
@@ -20,6 +21,11 @@ def _screen_labels() -> dict[str, Any]:
     """The words meeting_screen.js puts on the page, translated here."""
     return {
         "attendance": _("出席 %(present)s / %(total)s 人，法定人数 %(needed)s 人"),
+        # a hearing has no members and no quorum: the residents signed in, counted
+        "signed_in": {
+            "one": ngettext("已签到 %(n)s 人", "已签到 %(n)s 人", 1),
+            "other": ngettext("已签到 %(n)s 人", "已签到 %(n)s 人", 2),
+        },
         "reached": _("已达到法定人数"),
         "not_reached": _("未达到法定人数"),
         "current": _("当前议题"),

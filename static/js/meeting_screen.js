@@ -35,9 +35,13 @@
       quorum.textContent = "";
       quorum.setAttribute("data-present", q.present);
       quorum.setAttribute("data-reached", q.reached ? "1" : "0");
-      quorum.appendChild(document.createTextNode(
-        fmt(L.attendance, { present: q.present, total: q.total, needed: q.needed }) + " · "));
-      quorum.appendChild(el("strong", null, q.reached ? L.reached : L.not_reached));
+      if (state.body === "hearing") {  // residents signed in; a hearing has no quorum
+        quorum.textContent = fmt(L.signed_in[q.present === 1 ? "one" : "other"], { n: q.present });
+      } else {
+        quorum.appendChild(document.createTextNode(
+          fmt(L.attendance, { present: q.present, total: q.total, needed: q.needed }) + " · "));
+        quorum.appendChild(el("strong", null, q.reached ? L.reached : L.not_reached));
+      }
     }
     var current = field("current"), c = state.current;
     if (current) {
@@ -48,7 +52,9 @@
         var title = el("p");
         title.appendChild(el("strong", null, c.order + ". " + c.matter));
         current.appendChild(title);
-        if (!c.open) current.appendChild(el("p", null, L.outcome[c.outcome] || c.outcome));
+        var hearing = state.body === "hearing";  // residents speak; nothing is voted
+        if (!c.open && !hearing) current.appendChild(el("p", null, L.outcome[c.outcome] || c.outcome));
+        if (hearing) return applyItems(state);
         var counts = el("div", "vote-counts");
         ["yes", "no", "abstain", "recused"].forEach(function (k) {
           var span = el("span", "vote-count");
@@ -62,13 +68,17 @@
         current.appendChild(el("p", "meta", fmt(L.item_quorum, { present: c.present, needed: c.quorum_needed })));
       }
     }
+    applyItems(state);
+  }
+
+  function applyItems(state) {
     var list = field("items");
     if (list && state.items) {
       list.textContent = "";
       state.items.forEach(function (it) {
-        var li = el("li", null, it.matter + " — ");
+        var li = el("li", null, state.body === "hearing" ? it.matter : it.matter + " — ");
         li.setAttribute("data-item-id", it.id);
-        li.appendChild(el("strong", null, L.outcome[it.outcome] || it.outcome));
+        if (state.body !== "hearing") li.appendChild(el("strong", null, L.outcome[it.outcome] || it.outcome));
         list.appendChild(li);
       });
     }

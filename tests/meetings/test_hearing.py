@@ -281,3 +281,23 @@ def test_a_member_who_left_the_council_is_not_invited(
     )
     invited = set(m.invitations.values_list("member_id", flat=True))
     assert cast["council"].pk in invited and former.pk not in invited
+
+
+def test_the_hall_screen_counts_who_signed_in_to_a_hearing_without_a_quorum(
+    community: Community, cast: dict[str, Any], deciding: Project
+) -> None:
+    m = hearing(community, cast["clerk"], deciding)
+    services.meeting_open(meeting=m, by=cast["clerk"])
+    services.hearing_signup(meeting=m, by=cast["resident"], topic="灯太亮")
+    services.attendance_sign(meeting=m, by=cast["resident"])
+    page = Client().get(f"/screen/{community.slug}/meeting/").content.decode()
+    assert "照明改造听证会" in page
+    assert "已签到 1 人" in page
+    # residents are not members: no "present / total" and no quorum to reach
+    assert "法定人数" not in page.split('data-field="quorum"')[1].split("</p>")[0]
+    english = (
+        Client()
+        .get(f"/screen/{community.slug}/meeting/", HTTP_ACCEPT_LANGUAGE="en")
+        .content.decode()
+    )
+    assert "1 signed in" in english
