@@ -71,8 +71,8 @@ Keys
 
 Cost: a fixed number of queries per call (10, plus 3 for the overdue tasks), whatever the
 number of projects, entries or ballots; sums and counts are grouped in the database, only the
-stays and the finished projects are read row by row (one query each) for the median and the
-date arithmetic.
+stays (paired in the database by ``LAG``, only those ending in the period) and the finished
+projects are read row by row (one query each) for the median and the date arithmetic.
 """
 
 from __future__ import annotations
@@ -83,7 +83,8 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import F
+from django.db.models import F, Max, Window
+from django.db.models.functions import Lag
 from django.utils import timezone
 
 from accounts.privacy import display_name
@@ -174,7 +175,10 @@ def _cofunding_by_kind(by_kind: dict[str, Balances]) -> dict[str, dict[str, Deci
 
 
 def _stays(place: Place, start: date, end: date) -> dict[str, list[float]]:
-    """The stays in each stage that ended in the period, in days (see the module docstring)."""
+    """The stays in each stage that ended in the period, in days (see the module docstring).
+
+    The database pairs each transition event with the one before it (``LAG`` over the project's
+    transition events) and returns only the stays that end in the period."""
     lo, hi = period_bounds(start, end)
     moved = (
         ProjectEvent.objects.filter(
@@ -187,22 +191,25 @@ def _stays(place: Place, start: date, end: date) -> dict[str, list[float]]:
         .exclude(target="")
         .values("project_id")
     )
-    events = (
+    by_project, in_order = [F("project_id")], [F("created_at"), F("pk")]
+    ended = (
         ProjectEvent.objects.filter(project_id__in=moved)
         .exclude(source="")
         .exclude(target="")
         .exclude(source=F("target"))
-        .order_by("project_id", "created_at", "pk")
-        .values_list("project_id", "source", "target", "created_at")
+        .annotate(
+            previous_target=Window(Lag("target"), partition_by=by_project, order_by=in_order),
+            previous_at=Window(Lag("created_at"), partition_by=by_project, order_by=in_order),
+            # the event's own time, read after the pairing (a window: filtered after it)
+            at=Window(Max("created_at"), partition_by=[F("pk")]),
+        )
+        .filter(previous_target=F("source"), at__gte=lo, at__lt=hi)
+        .values_list("source", "created_at", "previous_at")
     )
     stays: dict[str, list[float]] = {s: [] for s in STAGES}
-    previous: tuple[Any, ...] | None = None
-    for event in events:
-        if previous is not None and previous[0] == event[0] and previous[2] == event[1]:
-            stage, ended = event[1], event[3]
-            if stage in stays and lo <= ended < hi:
-                stays[stage].append((ended - previous[3]).total_seconds() / 86400)
-        previous = event
+    for stage, at, previous_at in ended:
+        if stage in stays:
+            stays[stage].append((at - previous_at).total_seconds() / 86400)
     return stays
 
 
