@@ -28,6 +28,8 @@
 
   function apply(state) {
     if (!state || String(state.meeting_id) !== shown) return;
+    // A hearing has no members, no quorum and no vote: residents sign in and speak.
+    var hearing = state.body === "hearing";
     var status = field("status");
     if (status) status.textContent = L.status[state.status] || state.status;
     var q = state.quorum, quorum = field("quorum");
@@ -35,7 +37,7 @@
       quorum.textContent = "";
       quorum.setAttribute("data-present", q.present);
       quorum.setAttribute("data-reached", q.reached ? "1" : "0");
-      if (state.body === "hearing") {  // residents signed in; a hearing has no quorum
+      if (hearing) {
         quorum.textContent = fmt(L.signed_in[q.present === 1 ? "one" : "other"], { n: q.present });
       } else {
         quorum.appendChild(document.createTextNode(
@@ -52,33 +54,29 @@
         var title = el("p");
         title.appendChild(el("strong", null, c.order + ". " + c.matter));
         current.appendChild(title);
-        var hearing = state.body === "hearing";  // residents speak; nothing is voted
-        if (!c.open && !hearing) current.appendChild(el("p", null, L.outcome[c.outcome] || c.outcome));
-        if (hearing) return applyItems(state);
-        var counts = el("div", "vote-counts");
-        ["yes", "no", "abstain", "recused"].forEach(function (k) {
-          var span = el("span", "vote-count");
-          var n = el("strong", null, c[k]);
-          n.setAttribute("data-count", k);
-          span.appendChild(n);
-          span.appendChild(document.createTextNode(L.choice[k]));
-          counts.appendChild(span);
-        });
-        current.appendChild(counts);
-        current.appendChild(el("p", "meta", fmt(L.item_quorum, { present: c.present, needed: c.quorum_needed })));
+        if (!hearing) {
+          if (!c.open) current.appendChild(el("p", null, L.outcome[c.outcome] || c.outcome));
+          var counts = el("div", "vote-counts");
+          ["yes", "no", "abstain", "recused"].forEach(function (k) {
+            var span = el("span", "vote-count");
+            var n = el("strong", null, c[k]);
+            n.setAttribute("data-count", k);
+            span.appendChild(n);
+            span.appendChild(document.createTextNode(L.choice[k]));
+            counts.appendChild(span);
+          });
+          current.appendChild(counts);
+          current.appendChild(el("p", "meta", fmt(L.item_quorum, { present: c.present, needed: c.quorum_needed })));
+        }
       }
     }
-    applyItems(state);
-  }
-
-  function applyItems(state) {
     var list = field("items");
     if (list && state.items) {
       list.textContent = "";
       state.items.forEach(function (it) {
-        var li = el("li", null, state.body === "hearing" ? it.matter : it.matter + " — ");
+        var li = el("li", null, hearing ? it.matter : it.matter + " — ");
         li.setAttribute("data-item-id", it.id);
-        if (state.body !== "hearing") li.appendChild(el("strong", null, L.outcome[it.outcome] || it.outcome));
+        if (!hearing) li.appendChild(el("strong", null, L.outcome[it.outcome] || it.outcome));
         list.appendChild(li);
       });
     }

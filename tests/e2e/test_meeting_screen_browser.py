@@ -106,3 +106,6 @@ def test_a_hearing_on_the_screen_counts_residents_signed_in_without_a_quorum(
     assert "居民扫码签到" in read(browser, ".qr-sign")
     SHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SHOTS / "hearing-screen-after-signin.png"))
+    browser.set_window_size(390, 844)  # the same page on a phone that opened the screen's link
+    assert browser.find_element(By.CSS_SELECTOR, '[data-field="quorum"]').is_displayed()
+    browser.save_screenshot(str(SHOTS / "hearing-screen-after-signin-390.png"))
