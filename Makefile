@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := config.settings
 
-.PHONY: run install migrate demo test lint typecheck pytest bench messages i18n clean
+.PHONY: run install migrate demo test test-browser test-all lint typecheck pytest bench messages i18n clean
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY)"; exit 1; }
@@ -53,12 +53,22 @@ lint: install
 typecheck: install
 	$(BIN)/mypy config projects deliberation notifications accounts ops meetings opendata dashboards residents
 
-# `make test` leaves out the slow comparisons with pabutools (.ci/run runs them on their own).
-PYTEST_ARGS ?= -m "not slow"
+# `make test` is the developer's loop (2 min 20 s on two cores): lint, types and the suite
+# on as many processes as there are cores (pytest-xdist), leaving out the slow comparisons with
+# pabutools and the browser walks. `make test-browser` runs the walks (headless Chromium, also
+# one process per core: about 4½ minutes); `make test-all` runs everything. .ci/run runs all of
+# them, then the suite again on PostgreSQL + Redis.
+PYTEST_ARGS ?= -m "not slow and not browser" -n auto
 pytest: install messages
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+test-browser:
+	$(MAKE) pytest PYTEST_ARGS='-m "browser and not slow" -n auto'
+
+test-all: test test-browser
+	$(MAKE) pytest PYTEST_ARGS='-m slow'
 
 bench: install
 	$(BIN)/python bench/run_all.py

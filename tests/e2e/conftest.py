@@ -28,6 +28,20 @@ class Stack:
         return live.seed(self.env, slug, voters)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test here is a browser walk or a slow cross-process one: ``make test`` leaves both
+    out, so an unmarked one would land in the developer's fast loop unnoticed."""
+    here = Path(__file__).resolve().parent
+    unmarked = [
+        item.nodeid
+        for item in items
+        if here in Path(str(item.path)).resolve().parents
+        and not any(item.get_closest_marker(m) for m in ("browser", "slow"))
+    ]
+    if unmarked:
+        raise pytest.UsageError("tests/e2e: mark these browser or slow: " + ", ".join(unmarked))
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("e2e")

@@ -19,7 +19,7 @@ from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_cycle_walk import DESK, PHONE, driver  # noqa: F401 - the fixture
 
 SHOTS = ARTIFACTS / "city"
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
