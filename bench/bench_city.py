@@ -10,7 +10,8 @@ Measured in-process through Django's test client (no network), each page ``--rep
   ≤ 300 ms, and the query count of the city page equal to the community page's (flat);
 - the project list and a search: p95 ≤ 200 ms;
 - the ledger and audit exports streamed whole: ≥ 50 MB/s, and the peak memory traced while
-  streaming (tracemalloc) far below the file's size (flat).
+  streaming (tracemalloc) flat: at most 2 MB (eight of the 256 KB blocks the export writes)
+  whatever the file's size; the ratio to the file's size is printed beside it.
 Prints each figure with its target and ratio; exits 1 when one misses.
 """
 
@@ -26,6 +27,7 @@ import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+FLAT_MB = 2.0  # an export's peak traced memory, whatever its size
 sys.path.insert(0, str(ROOT))
 PG = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 DB = os.environ.get("BENCH_CITY_DB", "yishi_opendata_city")
@@ -147,9 +149,11 @@ def main() -> int:
             ms, q, _size = page(url, f"dashboard of the {name}")
             report(f"dashboard of the {name}, p95", ms, 300, "ms")
             counts.append(q)
+        # flat: the city's page (93 communities) asks no more than one community's page (whose
+        # one extra query reads the community itself, for the link to its rules)
         q_city, q_small = counts[0], counts[4]
         print(f"{'queries: city / one community':<44} {q_city} / {q_small}")
-        misses += q_city != q_small
+        misses += q_city > q_small
     ms, q, _size = page("/projects/", "project list")
     report(f"project list, p95 ({q} queries)", ms, 200, "ms")
     ms, q, _size = page("/projects/?q=" + "路", "project search")
@@ -176,8 +180,12 @@ def main() -> int:
         stream(slug)
         _current, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        print(f"{slug}.csv peak traced memory {peak / 1e6:.1f} MB for {size / 1e6:.1f} MB")
-        report(f"{slug}.csv peak memory / file size", 100 * peak / size, 10, "%")
+        print(
+            f"{slug}.csv peak traced memory {peak / 1e6:.1f} MB for {size / 1e6:.1f} MB"
+            f" ({100 * peak / size:.1f} % of the file)"
+        )
+        # flat: bounded by the export's blocks, not by the file (a small file's ratio says little)
+        report(f"{slug}.csv peak traced memory", peak / 1e6, FLAT_MB, "MB")
     print(f"bench_city: {'all targets met' if not misses else f'{misses} target(s) missed'}")
     return 1 if misses else 0
 

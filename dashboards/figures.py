@@ -71,7 +71,7 @@ Keys
 
 Cost: a fixed number of queries per call (10, plus 3 for the overdue tasks), whatever the
 number of projects, entries or ballots; sums and counts are grouped in the database, only the
-stays (paired in the database by ``LAG``, only those ending in the period) and the finished
+stays (paired in the database by ``LAG``, only those ending in the period, each as its length) and the finished
 projects are read row by row (one query each) for the median and the date arithmetic.
 """
 
@@ -83,7 +83,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import F, Max, Window
+from django.db.models import DurationField, ExpressionWrapper, F, Max, Window
 from django.db.models.functions import Lag
 from django.utils import timezone
 
@@ -204,12 +204,15 @@ def _stays(place: Place, start: date, end: date) -> dict[str, list[float]]:
             at=Window(Max("created_at"), partition_by=[F("pk")]),
         )
         .filter(previous_target=F("source"), at__gte=lo, at__lt=hi)
-        .values_list("source", "created_at", "previous_at")
+        # the stay's length, subtracted by the database: one interval per row comes back
+        # instead of two times (reading times is most of the cost over a long period)
+        .annotate(length=ExpressionWrapper(F("created_at") - F("previous_at"), DurationField()))
+        .values_list("source", "length")
     )
     stays: dict[str, list[float]] = {s: [] for s in STAGES}
-    for stage, at, previous_at in ended:
+    for stage, length in ended:
         if stage in stays:
-            stays[stage].append((at - previous_at).total_seconds() / 86400)
+            stays[stage].append(length.total_seconds() / 86400)
     return stays
 
 
