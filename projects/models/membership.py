@@ -83,6 +83,15 @@ class Membership(models.Model):
                 name="membership_scope_matches_role",
             ),
         ]
+        indexes = [
+            # the staff apart from the residents (a city has 300,000 residents and about a
+            # thousand staff): who acted in which role, read by every open-data export
+            models.Index(
+                fields=["user", "community"],
+                condition=~models.Q(role="resident"),
+                name="membership_staff",
+            ),
+        ]
 
     def __str__(self) -> str:
         where = self.community or self.place
