@@ -71,8 +71,9 @@ Keys
 
 Cost: a fixed number of queries per call (10, plus 3 for the overdue tasks), whatever the
 number of projects, entries or ballots; sums and counts are grouped in the database, only the
-stays (paired in the database by ``LAG``, only those ending in the period, each as its length) and the finished
-projects are read row by row (one query each) for the median and the date arithmetic.
+stays (paired in the database by ``LAG``, only those ending in the period, each as its length)
+and the finished projects are read row by row (one query each) for the median and the date
+arithmetic.
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     unmarked = [
         item.nodeid
         for item in items
-        if here in Path(str(item.path)).resolve().parents
+        if here in item.path.resolve().parents
         and not any(item.get_closest_marker(m) for m in ("browser", "slow"))
     ]
     if unmarked:
