@@ -19,12 +19,16 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 UPDATE_WITHIN = 2.0
 
 
-def field(driver: Any, project_id: int, name: str) -> str:
+def field(driver: Any, project_id: int, name: str, attribute: str = "") -> str:
+    """The card's field as shown (its text, or the value of ``attribute`` when one is named)."""
     selector = f'.card-eval[data-project-id="{project_id}"] [data-field="{name}"]'
     # Read in one script call: the screen re-renders the card on every event, so an element
     # found first and read afterwards may already be gone (StaleElementReferenceException).
     text = driver.execute_script(
-        "const e = document.querySelector(arguments[0]); return e ? e.innerText : '';", selector
+        "const e = document.querySelector(arguments[0]);"
+        " return e ? (arguments[1] ? e.getAttribute(arguments[1]) : e.innerText) : '';",
+        selector,
+        attribute,
     )
     return str(text or "").strip()
 
@@ -87,10 +91,7 @@ def test_tally_on_the_open_screen_follows_votes_without_reload(browser: Any, sta
     )
     assert field(browser, pid, "dissatisfied") == "1"
     assert field(browser, pid, "turnout") == "40.0%"
-    verdict = browser.find_element(
-        By.CSS_SELECTOR, f'.card-eval[data-project-id="{pid}"] [data-field="passing"]'
-    )
-    assert verdict.get_attribute("data-passing") == "0"
+    assert field(browser, pid, "passing", "data-passing") == "0"
     assert browser.execute_script("return window.__sameDocument === true;"), "the page reloaded"
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "screen-live.png"))
